@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI between pyhang's BPF programs and its userspace engine.
+ *
+ * Included by BPF C (after vmlinux.h) and by C++ (which static_asserts the
+ * sizes in userspace/python/py_offsets.h). Fixed-width fields, explicit
+ * padding, nothing declared twice.
+ *
+ * struct pyhang_py_offsets is the per-process description of a CPython
+ * build: where every field the decoder (userspace) or the frame walker (BPF)
+ * needs lives. Python versions are data: userspace fills one record per
+ * process from built-in tables (3.8-3.12) or the target's own
+ * _Py_DebugOffsets (3.13+); readers never branch on the version number, only
+ * on the small "format" switches at the top of the record.
+ */
+#ifndef PYHANG_BPF_PYHANG_ABI_H_
+#define PYHANG_BPF_PYHANG_ABI_H_
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* An offset that this Python version does not have. Every reader must check
+ * for it before use (0 is a valid offset, so it cannot mean "absent"). */
+#define PYHANG_ABSENT (-1)
+
+/* How frames are stored. */
+enum pyhang_frame_model {
+  PYHANG_FRAME_OBJECT = 1,      /* <= 3.10: heap PyFrameObject linked by f_back */
+  PYHANG_FRAME_INTERPRETER = 2, /* >= 3.11: _PyInterpreterFrame linked by previous */
+};
+
+/* What the frame's instruction field holds. */
+enum pyhang_instr_encoding {
+  PYHANG_LASTI_BYTES = 1,   /* 3.8, 3.9: int f_lasti, byte offset */
+  PYHANG_LASTI_UNITS = 2,   /* 3.10: int f_lasti, 2-byte code units */
+  PYHANG_INSTR_POINTER = 3, /* 3.11+: pointer into code->co_code_adaptive */
+};
+
+/* Format of code->co_lnotab / co_linetable. */
+enum pyhang_linetable_format {
+  PYHANG_LNOTAB = 1,         /* 3.8, 3.9 */
+  PYHANG_LINETABLE_310 = 2,  /* 3.10 */
+  PYHANG_LOCATIONS = 3,      /* 3.11+ location table */
+};
+
+/* Where the GIL struct (struct _gil_runtime_state) lives. */
+enum pyhang_gil_location {
+  PYHANG_GIL_IN_RUNTIME = 1,        /* <= 3.11: embedded at _PyRuntime + runtime_gil */
+  PYHANG_GIL_INTERP_POINTER = 2,    /* >= 3.12: pointer at interp + interp_gil */
+};
+
+/* How the value stack depth of a frame is recorded. */
+enum pyhang_stacktop_format {
+  PYHANG_STACKTOP_POINTER = 1,      /* 3.8, 3.9 f_stacktop; 3.14 stackpointer */
+  PYHANG_STACKTOP_DEPTH = 2,        /* 3.10 f_stackdepth (from f_valuestack) */
+  PYHANG_STACKTOP_INDEX = 3,        /* 3.11-3.13 stacktop (index into localsplus) */
+};
+
+enum pyhang_long_format {
+  PYHANG_LONG_OB_SIZE = 1,  /* <= 3.11: signed ob_size = +-ndigits */
+  PYHANG_LONG_LV_TAG = 2,   /* >= 3.12: lv_tag = ndigits << 3 | sign */
+};
+
+enum pyhang_dict_keys_format {
+  PYHANG_DICT_KEYS_SIZE = 1, /* <= 3.10: dk_size, dk_nentries at 32, indices at 40 */
+  PYHANG_DICT_KEYS_LOG2 = 2, /* >= 3.11: dk_log2_size/index_bytes, indices at 32 */
+};
+
+/* Where an ordinary instance keeps its __dict__. */
+enum pyhang_instance_dict_format {
+  PYHANG_DICT_TP_DICTOFFSET = 1, /* <= 3.10: *(obj + type->tp_dictoffset) */
+  PYHANG_DICT_MANAGED_311 = 2,   /* values at obj-32, dict at obj-24 */
+  PYHANG_DICT_MANAGED_312 = 3,   /* tagged word at obj-24: values-1 | dict */
+  PYHANG_DICT_MANAGED_313 = 4,   /* dict at obj-24, else inline values at obj+basicsize */
+};
+
+/* Sentinel for "this frame owner value does not exist in this version". */
+#define PYHANG_NO_OWNER 0xff
+
+struct pyhang_py_offsets {
+  __u32 version_hex; /* PY_VERSION_HEX of the target */
+
+  /* format switches */
+  __u8 frame_model;          /* enum pyhang_frame_model */
+  __u8 instr_encoding;       /* enum pyhang_instr_encoding */
+  __u8 linetable_format;     /* enum pyhang_linetable_format */
+  __u8 gil_location;         /* enum pyhang_gil_location */
+  __u8 stacktop_format;      /* enum pyhang_stacktop_format */
+  __u8 long_format;          /* enum pyhang_long_format */
+  __u8 dict_keys_format;     /* enum pyhang_dict_keys_format */
+  __u8 instance_dict_format; /* enum pyhang_instance_dict_format */
+  __u8 tagged_frame_refs;    /* 3.14: frame slots are _PyStackRef (mask ~3) */
+  __u8 holds_gil_bit;        /* 3.13: bit of tstate->_status; PYHANG_NO_OWNER if absent */
+
+  /* enum _frameowner values (3.11+); PYHANG_NO_OWNER where absent */
+  __u8 owner_thread;
+  __u8 owner_generator;
+  __u8 owner_frame_object;
+  __u8 owner_cstack;       /* 3.12+: shim frame on the C stack */
+  __u8 owner_interpreter;  /* 3.14: per-call sentinel frame */
+  __u8 pad0;
+
+  /* _PyRuntimeState (offsets from &_PyRuntime) */
+  __s32 runtime_interpreters_head; /* interpreters.head */
+  __s32 runtime_tstate_current;    /* gilstate.tstate_current (<= 3.11) */
+  __s32 runtime_tss_key;           /* autoTSSkey (Py_tss_t); the pthread key is at +4 */
+  __s32 runtime_gil;               /* ceval.gil, embedded (<= 3.11) */
+
+  /* PyInterpreterState */
+  __s32 interp_next;
+  __s32 interp_id;
+  __s32 interp_threads_head;
+  __s32 interp_modules;            /* sys.modules dict* */
+  __s32 interp_gil;                /* ceval.gil pointer (>= 3.12) */
+
+  /* struct _gil_runtime_state */
+  __s32 gil_last_holder;           /* PyThreadState* */
+  __s32 gil_locked;                /* int; 1 = held by last_holder */
+  __s32 gil_switch_number;
+  __s32 gil_size;                  /* bytes; a futex in [gil, gil+size) is a GIL wait */
+
+  /* PyThreadState */
+  __s32 tstate_next;
+  __s32 tstate_interp;
+  __s32 tstate_frame;              /* frame* (<= 3.10, >= 3.13) or cframe* (3.11, 3.12) */
+  __s32 cframe_current_frame;      /* offset in _PyCFrame, or PYHANG_ABSENT */
+  __s32 tstate_thread_id;          /* pthread_self() == fs_base on x86_64 glibc */
+  __s32 tstate_native_thread_id;   /* OS tid (>= 3.11) */
+  __s32 tstate_status;             /* _status bitfield word (3.12+) */
+  __s32 tstate_state;              /* detached/attached/suspended (3.13+) */
+  __s32 tstate_holds_gil;          /* int holds_gil (3.14+) */
+
+  /* frames: PyFrameObject (<= 3.10) or _PyInterpreterFrame (>= 3.11) */
+  __s32 frame_previous;
+  __s32 frame_code;
+  __s32 frame_instr;
+  __s32 frame_owner;               /* u8 (3.11+) */
+  __s32 frame_is_entry;            /* bool (3.11 only) */
+  __s32 frame_localsplus;
+  __s32 frame_stacktop;            /* see stacktop_format */
+  __s32 frame_valuestack;          /* f_valuestack pointer (<= 3.10) */
+  __s32 frame_size;                /* bytes to read for the fixed part */
+
+  /* PyCodeObject */
+  __s32 code_argcount;
+  __s32 code_posonlyargcount;
+  __s32 code_kwonlyargcount;
+  __s32 code_flags;
+  __s32 code_nlocals;
+  __s32 code_nlocalsplus;          /* >= 3.11 */
+  __s32 code_stacksize;
+  __s32 code_firstlineno;
+  __s32 code_varnames;             /* co_varnames (<= 3.10) / co_localsplusnames */
+  __s32 code_localspluskinds;      /* >= 3.11 */
+  __s32 code_cellvars;             /* <= 3.10 */
+  __s32 code_freevars;             /* <= 3.10 */
+  __s32 code_filename;
+  __s32 code_name;
+  __s32 code_qualname;             /* >= 3.11 */
+  __s32 code_linetable;
+  __s32 code_firsttraceable;       /* >= 3.11 */
+  __s32 code_adaptive;             /* co_code_adaptive (>= 3.11) */
+  __s32 code_size;                 /* bytes to read for the fixed part */
+
+  /* object headers and builtin types */
+  __s32 object_type;               /* ob_type */
+  __s32 varobject_size;            /* ob_size */
+  __s32 type_name;                 /* tp_name (char*) */
+  __s32 type_basicsize;
+  __s32 type_flags;
+  __s32 type_dictoffset;
+  __s32 heaptype_cached_keys;
+  __s32 unicode_length;
+  __s32 unicode_state;
+  __s32 unicode_ascii_data;        /* sizeof(PyASCIIObject) */
+  __s32 unicode_compact_data;      /* sizeof(PyCompactUnicodeObject) */
+  __s32 bytes_size;
+  __s32 bytes_data;
+  __s32 tuple_items;
+  __s32 list_items;                /* PyObject** */
+  __s32 long_digits;
+  __s32 float_value;
+  __s32 dict_keys;
+  __s32 dict_values;
+  __s32 module_dict;
+  __s32 cell_ref;
+  __s32 method_func;               /* bound method im_func */
+  __s32 method_self;               /* bound method im_self */
+  __s32 cfunction_self;            /* builtin method m_self */
+
+  /* generators and coroutines */
+  __s32 gen_frame;                 /* gi_frame pointer (<= 3.10) / gi_iframe embedded */
+  __s32 gen_frame_state;           /* int8 (>= 3.11) */
+
+  /* _thread.lock / _thread.RLock */
+  __s32 lock_locked;               /* char (<= 3.13) / PyMutex byte (3.14) */
+  __s32 rlock_owner;               /* owner's thread_id, 0 if free */
+  __s32 rlock_count;
+};
+
+#endif /* PYHANG_BPF_PYHANG_ABI_H_ */

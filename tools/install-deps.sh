@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what pyhang needs to build and test, from Debian 12 packages.
+# Runs apt-get only when something is missing, so it is cheap to repeat.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  # libraries
+  libabsl-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
+  # tests
+  libgtest-dev libgmock-dev python3
+)
+# Extra groups, asked for by the scripts that need them.
+for group in "$@"; do
+  case "$group" in
+    bench) packages+=(gdb python3.11-dbg) ;;
+    *) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps.sh: missing packages (${missing[*]}); run as root or install them" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

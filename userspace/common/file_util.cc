@@ -1,0 +1,57 @@
+#include "absl/strings/string_view.h"
+#include "userspace/common/file_util.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "userspace/common/unique_fd.h"
+
+namespace pyhang {
+namespace {
+
+absl::Status ErrnoToStatus(int error, absl::string_view what) {
+  std::string message = absl::StrCat(what, ": ", std::strerror(error));
+  switch (error) {
+    case ENOENT:
+    case ESRCH:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  std::string content;
+  char buffer[16384];
+  while (content.size() < max_bytes) {
+    ssize_t n = ::read(fd.get(), buffer, std::min(sizeof(buffer), max_bytes - content.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, absl::StrCat("read ", path));
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  return content;
+}
+
+absl::StatusOr<std::string> ReadLink(const std::string& path) {
+  char buffer[PATH_MAX];
+  ssize_t n = ::readlink(path.c_str(), buffer, sizeof(buffer));
+  if (n < 0) return ErrnoToStatus(errno, absl::StrCat("readlink ", path));
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+}  // namespace pyhang

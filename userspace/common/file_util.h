@@ -1,0 +1,21 @@
+// Small helpers for reading /proc and other files.
+#ifndef PYHANG_USERSPACE_COMMON_FILE_UTIL_H_
+#define PYHANG_USERSPACE_COMMON_FILE_UTIL_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace pyhang {
+
+// Reads at most `max_bytes` of a file (procfs files report size 0, so this
+// reads until EOF). kNotFound if the file does not exist.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path,
+                                             size_t max_bytes = 64 << 20);
+
+// readlink(2) into a string.
+absl::StatusOr<std::string> ReadLink(const std::string& path);
+
+}  // namespace pyhang
+
+#endif  // PYHANG_USERSPACE_COMMON_FILE_UTIL_H_

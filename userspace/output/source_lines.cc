@@ -1,0 +1,34 @@
+#include "userspace/output/source_lines.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "userspace/common/file_util.h"
+
+namespace pyhang::output {
+
+const std::vector<std::string>* SourceLines::Load(const std::string& file) {
+  if (auto it = files_.find(file); it != files_.end()) {
+    return it->second ? &*it->second : nullptr;
+  }
+  if (files_.size() >= kMaxFiles || file.empty() || file[0] == '<') return nullptr;
+  std::string path = file[0] == '/' ? absl::StrCat("/proc/", pid_, "/root", file)
+                                    : absl::StrCat("/proc/", pid_, "/cwd/", file);
+  absl::StatusOr<std::string> text = ReadFileToString(path, kMaxFileBytes);
+  auto& entry = files_[file];
+  if (!text.ok()) return nullptr;
+  entry = std::vector<std::string>(absl::StrSplit(*text, '\n'));
+  return &*entry;
+}
+
+std::optional<std::string> SourceLines::Line(const std::string& file, int line) {
+  const std::vector<std::string>* lines = Load(file);
+  if (lines == nullptr || line <= 0 || static_cast<size_t>(line) > lines->size()) {
+    return std::nullopt;
+  }
+  std::string text(absl::StripAsciiWhitespace((*lines)[line - 1]));
+  if (text.size() > kMaxLineChars) text = text.substr(0, kMaxLineChars) + "...";
+  return text;
+}
+
+}  // namespace pyhang::output

@@ -1,0 +1,37 @@
+// Source lines of the target's Python files, read as the target sees them
+// (/proc/PID/root for absolute paths, /proc/PID/cwd for relative ones).
+#ifndef PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_
+#define PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace pyhang::output {
+
+class SourceLines {
+ public:
+  static constexpr size_t kMaxFiles = 256;
+  static constexpr size_t kMaxFileBytes = 8 << 20;
+  static constexpr size_t kMaxLineChars = 200;
+
+  explicit SourceLines(pid_t pid) : pid_(pid) {}
+
+  // Line `line` (1-based) of `file`, stripped of surrounding whitespace;
+  // nullopt if unreadable.
+  std::optional<std::string> Line(const std::string& file, int line);
+
+ private:
+  const std::vector<std::string>* Load(const std::string& file);
+
+  pid_t pid_;
+  absl::flat_hash_map<std::string, std::optional<std::vector<std::string>>> files_;
+};
+
+}  // namespace pyhang::output
+
+#endif  // PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_

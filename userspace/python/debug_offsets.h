@@ -1,0 +1,39 @@
+// _Py_DebugOffsets (3.13+): the offsets CPython publishes about itself at
+// the start of _PyRuntime. Read from the target, validated, and laid over
+// the built-in table so that the target's own build decides.
+#ifndef PYHANG_USERSPACE_PYTHON_DEBUG_OFFSETS_H_
+#define PYHANG_USERSPACE_PYTHON_DEBUG_OFFSETS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "userspace/memory/memory_reader.h"
+#include "userspace/python/py_offsets.h"
+
+namespace pyhang::python {
+
+struct DebugOffsetsHeader {
+  uint32_t version_hex = 0;
+  bool free_threaded = false;
+};
+
+// The header if `runtime_address` starts with the "xdebugpy" cookie,
+// nullopt if it does not (pre-3.13), an error if memory is unreadable.
+absl::StatusOr<std::optional<DebugOffsetsHeader>> ReadDebugOffsetsHeader(
+    memory::MemoryReader& reader, uint64_t runtime_address);
+
+// Overlays the target's debug offsets on `offsets` (a built-in table for
+// the same minor version). Returns one line per field where the target
+// disagrees with the table (the target wins). Fails if the record is
+// malformed: a wrong cookie, an implausible size or an offset past its
+// struct.
+absl::StatusOr<std::vector<std::string>> ApplyDebugOffsets(memory::MemoryReader& reader,
+                                                           uint64_t runtime_address,
+                                                           PyOffsets* offsets);
+
+}  // namespace pyhang::python
+
+#endif  // PYHANG_USERSPACE_PYTHON_DEBUG_OFFSETS_H_

@@ -1,0 +1,64 @@
+// The shared decoder: target memory in, Python threads and frames out.
+// It reads only through a MemoryReader, so the same code serves a live
+// process, a core file, or a captured image.
+#ifndef PYHANG_USERSPACE_PYTHON_DECODER_H_
+#define PYHANG_USERSPACE_PYTHON_DECODER_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "userspace/memory/memory_reader.h"
+#include "userspace/python/code_cache.h"
+#include "userspace/python/frame_walker.h"
+#include "userspace/python/objects.h"
+#include "userspace/python/runtime_info.h"
+#include "userspace/python/stack.h"
+#include "userspace/python/thread_list.h"
+
+namespace pyhang::python {
+
+struct DecodeOptions {
+  WalkLimits walk;
+  bool locals = false;
+  ReprLimits repr;
+  bool thread_names = true;
+};
+
+class Decoder {
+ public:
+  Decoder(memory::MemoryReader& reader, const RuntimeInfo& runtime);
+
+  // Every Python thread with its stack. `task_tids` (the OS threads of the
+  // target) lets pre-3.11 thread states be matched to OS tids; pass an
+  // empty set if unknown. Fails only if the target vanished or has no
+  // initialized runtime; per-thread problems end up in PyThread::walk_error.
+  absl::StatusOr<std::vector<PyThread>> ReadThreads(const DecodeOptions& options,
+                                                    const absl::flat_hash_set<int64_t>& task_tids);
+
+  // The stack of one thread state (for samplers that already know it).
+  absl::Status ReadStack(uint64_t tstate, const DecodeOptions& options, PyThread* thread);
+
+  ObjectReader& objects() { return objects_; }
+  CodeCache& codes() { return codes_; }
+  FrameWalker& walker() { return walker_; }
+  ThreadList& thread_list() { return thread_list_; }
+  const RuntimeInfo& runtime() const { return runtime_; }
+
+ private:
+  absl::Status FillTidsFromPthreads(std::vector<PyThread>& threads,
+                                    const absl::flat_hash_set<int64_t>& task_tids);
+  void FillNames(const std::vector<ThreadStateRecord>& records, std::vector<PyThread>& threads);
+
+  const RuntimeInfo& runtime_;
+  ObjectReader objects_;
+  CodeCache codes_;
+  FrameWalker walker_;
+  ThreadList thread_list_;
+  std::optional<int32_t> pthread_tid_offset_;
+};
+
+}  // namespace pyhang::python
+
+#endif  // PYHANG_USERSPACE_PYTHON_DECODER_H_

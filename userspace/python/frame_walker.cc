@@ -1,0 +1,177 @@
+#include "absl/strings/string_view.h"
+#include "userspace/python/frame_walker.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "userspace/common/log.h"
+#include "userspace/common/status_macros.h"
+#include "userspace/python/line_table.h"
+
+namespace pyhang::python {
+namespace {
+
+using memory::LoadAt;
+
+constexpr int kCoVarargs = 0x4;          // CO_VARARGS
+constexpr int kCoVarkeywords = 0x8;      // CO_VARKEYWORDS
+constexpr uint8_t kFastHidden = 0x10;    // CO_FAST_HIDDEN (3.12+)
+constexpr uint8_t kFastCellOrFree = 0xc0;  // CO_FAST_CELL | CO_FAST_FREE
+constexpr size_t kMaxLocals = 4096;
+
+uint64_t MaskRef(uint64_t value, const PyOffsets& o) {
+  return o.tagged_frame_refs ? value & ~uint64_t{3} : value;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> FrameWalker::TopFrame(uint64_t tstate) {
+  const PyOffsets& o = runtime_.offsets;
+  ASSIGN_OR_RETURN(uint64_t pointer, memory::ReadPointer(objects_.reader(), tstate + o.tstate_frame));
+  // 3.11/3.12: tstate->cframe->current_frame.
+  if (!Has(o.cframe_current_frame) || pointer == 0) return pointer;
+  return memory::ReadPointer(objects_.reader(), pointer + o.cframe_current_frame);
+}
+
+int64_t FrameWalker::InstructionOffset(absl::string_view bytes, uint64_t code) {
+  const PyOffsets& o = runtime_.offsets;
+  switch (o.instr_encoding) {
+    case PYHANG_LASTI_BYTES:
+      return LoadAt<int32_t>(bytes, o.frame_instr);
+    case PYHANG_LASTI_UNITS: {
+      int32_t lasti = LoadAt<int32_t>(bytes, o.frame_instr);
+      return lasti < 0 ? lasti : int64_t{lasti} * 2;
+    }
+    case PYHANG_INSTR_POINTER: {
+      auto pointer = static_cast<int64_t>(LoadAt<uint64_t>(bytes, o.frame_instr));
+      auto first = static_cast<int64_t>(code + o.code_adaptive);
+      int64_t delta = pointer - first;
+      return delta < 0 ? -1 : delta / 2;
+    }
+  }
+  return -1;
+}
+
+absl::StatusOr<RawFrame> FrameWalker::DecodeFrame(uint64_t address, absl::string_view bytes,
+                                                  bool* skip) {
+  const PyOffsets& o = runtime_.offsets;
+  const bool interpreter_frames = o.frame_model == PYHANG_FRAME_INTERPRETER;
+  RawFrame raw;
+  raw.frame_address = address;
+  raw.code_address = MaskRef(LoadAt<uint64_t>(bytes, o.frame_code), o);
+  *skip = false;
+  if (interpreter_frames) {
+    uint8_t owner = LoadAt<uint8_t>(bytes, o.frame_owner);
+    // Shim/sentinel frames that C code pushes (3.12+) are not Python calls.
+    if (owner == o.owner_cstack || owner == o.owner_interpreter) {
+      *skip = true;
+      return raw;
+    }
+    raw.is_generator = owner == o.owner_generator;
+  }
+  absl::StatusOr<const CodeInfo*> code = codes_.Get(raw.code_address);
+  if (!code.ok()) {
+    if (memory::IsTargetGone(code.status())) return code.status();
+    // 3.13 entry frames run `None`; anything else here is a broken chain.
+    if (interpreter_frames && (raw.code_address == 0 || raw.code_address == runtime_.types.none_object)) {
+      *skip = true;
+      return raw;
+    }
+    return code.status();
+  }
+  raw.instruction = InstructionOffset(bytes, raw.code_address);
+  // 3.11+: a frame still in its prologue is hidden by CPython too.
+  if (interpreter_frames && !raw.is_generator && raw.instruction < (*code)->first_traceable) {
+    *skip = true;
+  }
+  return raw;
+}
+
+absl::StatusOr<RawWalk> FrameWalker::WalkRaw(uint64_t top_frame, const WalkLimits& limits) {
+  const PyOffsets& o = runtime_.offsets;
+  RawWalk walk;
+  absl::flat_hash_set<uint64_t> seen;
+  // Skipped frames (shims) count against a looser cap so a chain of shims
+  // cannot keep the walk going forever either.
+  const size_t max_steps = limits.max_depth * 2 + 16;
+  size_t steps = 0;
+  for (uint64_t address = top_frame; address != 0;) {
+    if (walk.frames.size() >= limits.max_depth || ++steps > max_steps) {
+      walk.truncated = true;
+      break;
+    }
+    if (!seen.insert(address).second) {
+      walk.error = absl::StrFormat("frame chain loops at 0x%x", address);
+      break;
+    }
+    absl::StatusOr<std::string> bytes = memory::ReadBytes(objects_.reader(), address, o.frame_size);
+    if (!bytes.ok()) {
+      if (memory::IsTargetGone(bytes.status())) return bytes.status();
+      walk.error = std::string(bytes.status().message());
+      break;
+    }
+    bool skip = false;
+    absl::StatusOr<RawFrame> frame = DecodeFrame(address, *bytes, &skip);
+    if (!frame.ok()) {
+      if (memory::IsTargetGone(frame.status())) return frame.status();
+      walk.error = std::string(frame.status().message());
+      break;
+    }
+    if (!skip) walk.frames.push_back(*frame);
+    address = LoadAt<uint64_t>(*bytes, o.frame_previous);
+  }
+  return walk;
+}
+
+absl::StatusOr<PyFrame> FrameWalker::Symbolize(const RawFrame& raw) {
+  ASSIGN_OR_RETURN(const CodeInfo* code, codes_.Get(raw.code_address));
+  PyFrame frame;
+  frame.function = code->name;
+  frame.qualname = code->qualname;
+  frame.file = code->filename;
+  frame.code_address = raw.code_address;
+  frame.instruction = raw.instruction;
+  std::optional<int> line = LineForOffset(
+      static_cast<pyhang_linetable_format>(runtime_.offsets.linetable_format), code->line_table,
+      code->first_line, raw.instruction);
+  if (line) {
+    frame.line = *line;
+  } else {
+    LOG_DEBUG("no line for ", code->qualname, " at instruction ", raw.instruction);
+  }
+  return frame;
+}
+
+absl::Status FrameWalker::ReadLocals(const RawFrame& raw, PyFrame* frame,
+                                     const ReprLimits& limits) {
+  const PyOffsets& o = runtime_.offsets;
+  ASSIGN_OR_RETURN(const CodeInfo* code, codes_.GetWithLocalNames(raw.code_address));
+  size_t count = std::min(code->local_names.size(), kMaxLocals);
+  if (count == 0) return absl::OkStatus();
+  std::vector<uint64_t> slots(count);
+  RETURN_IF_ERROR(objects_.reader().Read(
+      raw.frame_address + o.frame_localsplus,
+      absl::MakeSpan(reinterpret_cast<std::byte*>(slots.data()), count * sizeof(uint64_t))));
+  int arguments = code->argcount + code->kwonlyargcount + ((code->flags & kCoVarargs) ? 1 : 0) +
+                  ((code->flags & kCoVarkeywords) ? 1 : 0);
+  for (size_t i = 0; i < count; ++i) {
+    uint8_t kind = i < code->local_kinds.size() ? static_cast<uint8_t>(code->local_kinds[i]) : 0;
+    if (kind & kFastHidden) continue;
+    uint64_t value = MaskRef(slots[i], o);
+    if (value == 0) continue;  // unbound
+    bool is_cell = code->local_kinds.empty() ? i >= static_cast<size_t>(code->nlocals)
+                                             : (kind & kFastCellOrFree) != 0;
+    if (is_cell) {
+      absl::StatusOr<bool> cell = objects_.IsInstance(value, runtime_.types.cell);
+      if (cell.ok() && *cell) {
+        absl::StatusOr<uint64_t> content = memory::ReadPointer(objects_.reader(), value + o.cell_ref);
+        if (!content.ok() || *content == 0) continue;
+        value = *content;
+      }
+    }
+    frame->locals.push_back(LocalVariable{code->local_names[i], objects_.Repr(value, limits),
+                                          static_cast<int>(i) < arguments, value});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pyhang::python

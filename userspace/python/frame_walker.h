@@ -1,0 +1,65 @@
+// Walks one thread's chain of interpreter frames, innermost first, and turns
+// raw frames (code object + instruction) into function, file and line.
+//
+// Bounded and defensive: a depth cap, cycle detection, and an unreadable or
+// implausible link ends the chain (keeping what was read) instead of
+// failing the walk.
+#ifndef PYHANG_USERSPACE_PYTHON_FRAME_WALKER_H_
+#define PYHANG_USERSPACE_PYTHON_FRAME_WALKER_H_
+
+#include "absl/strings/string_view.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "userspace/python/code_cache.h"
+#include "userspace/python/objects.h"
+#include "userspace/python/runtime_info.h"
+#include "userspace/python/stack.h"
+
+namespace pyhang::python {
+
+struct WalkLimits {
+  size_t max_depth = 4096;
+};
+
+struct RawWalk {
+  std::vector<RawFrame> frames;  // innermost first
+  bool truncated = false;        // stopped at max_depth
+  std::string error;             // why the chain ended early, if it did
+};
+
+class FrameWalker {
+ public:
+  FrameWalker(ObjectReader& objects, CodeCache& codes, const RuntimeInfo& runtime)
+      : objects_(objects), codes_(codes), runtime_(runtime) {}
+
+  // The newest frame of a thread state (0 if it runs no Python code).
+  absl::StatusOr<uint64_t> TopFrame(uint64_t tstate);
+
+  // Raw chain from `top_frame`. Only a vanished target is an error; every
+  // other problem ends the chain and is described in RawWalk::error.
+  absl::StatusOr<RawWalk> WalkRaw(uint64_t top_frame, const WalkLimits& limits);
+
+  // Function, file and line of a raw frame. The line is 0 (with a logged
+  // reason) if the line table cannot be decoded.
+  absl::StatusOr<PyFrame> Symbolize(const RawFrame& raw);
+
+  // Fills frame->locals from the frame's fast-locals array.
+  absl::Status ReadLocals(const RawFrame& raw, PyFrame* frame, const ReprLimits& limits);
+
+ private:
+  // Decodes the frame at `address`. Sets *skip for frames that are not
+  // user-visible (shims, incomplete frames, non-code executables).
+  absl::StatusOr<RawFrame> DecodeFrame(uint64_t address, absl::string_view bytes, bool* skip);
+  int64_t InstructionOffset(absl::string_view bytes, uint64_t code);
+
+  ObjectReader& objects_;
+  CodeCache& codes_;
+  const RuntimeInfo& runtime_;
+};
+
+}  // namespace pyhang::python
+
+#endif  // PYHANG_USERSPACE_PYTHON_FRAME_WALKER_H_

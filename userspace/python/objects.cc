@@ -1,0 +1,480 @@
+#include "absl/strings/string_view.h"
+#include "userspace/python/objects.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "userspace/common/status_macros.h"
+
+namespace pyhang::python {
+namespace {
+
+using memory::LoadAt;
+using memory::ReadBytes;
+using memory::ReadPointer;
+using memory::ReadValue;
+
+// PyTypeObject.tp_flags bits (Include/object.h).
+constexpr uint64_t kTpFlagsInlineValues = 1ull << 2;  // 3.13+
+constexpr uint64_t kTpFlagsManagedDict = 1ull << 4;   // 3.11+
+constexpr uint64_t kTpFlagsUnicodeSubclass = 1ull << 28;
+
+// Offsets that have not moved in 3.8-3.13 and that only the repr/dict code
+// needs, so they are not part of the BPF-visible record.
+constexpr int kDictUsed = 16;           // PyDictObject.ma_used
+constexpr int kSetUsed = 24;            // PySetObject.used
+constexpr int kOldKeysSize = 8;         // PyDictKeysObject.dk_size (<= 3.10)
+constexpr int kOldKeysNentries = 32;    // dk_nentries (<= 3.10)
+constexpr int kOldKeysIndices = 40;     // dk_indices (<= 3.10)
+constexpr int kKeysLog2IndexBytes = 9;  // dk_log2_index_bytes (3.11+)
+constexpr int kKeysKind = 10;           // dk_kind (3.11+)
+constexpr int kKeysNentries = 24;       // dk_nentries (3.11+)
+constexpr int kKeysIndices = 32;        // dk_indices (3.11+)
+constexpr int kManagedDictOffset = -24; // managed __dict__ / tagged word (3.11+)
+constexpr int kManagedValuesOffset = -32;  // managed values (3.11)
+
+// Unicode state word bits (PyASCIIObject.state), default builds.
+struct UnicodeState {
+  unsigned kind;
+  bool compact;
+  bool ascii;
+};
+
+UnicodeState DecodeUnicodeState(uint32_t state) {
+  return UnicodeState{(state >> 2) & 7u, ((state >> 5) & 1u) != 0, ((state >> 6) & 1u) != 0};
+}
+
+absl::Status Garbage(absl::string_view what, uint64_t address) {
+  return absl::DataLossError(absl::StrFormat("%s at 0x%x looks corrupt", what, address));
+}
+
+}  // namespace
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+absl::StatusOr<uint64_t> ObjectReader::TypeOf(uint64_t object) {
+  if (object == 0) return absl::InvalidArgumentError("NULL object");
+  return ReadPointer(reader_, object + offsets_.object_type);
+}
+
+absl::StatusOr<std::string> ObjectReader::TypeName(uint64_t object) {
+  ASSIGN_OR_RETURN(uint64_t type, TypeOf(object));
+  if (auto it = type_names_.find(type); it != type_names_.end()) return it->second;
+  ASSIGN_OR_RETURN(uint64_t name_address, ReadPointer(reader_, type + offsets_.type_name));
+  ASSIGN_OR_RETURN(std::string name, memory::ReadCString(reader_, name_address, 128));
+  if (type_names_.size() < 4096) type_names_.emplace(type, name);
+  return name;
+}
+
+absl::StatusOr<bool> ObjectReader::IsInstance(uint64_t object, uint64_t type) {
+  if (type == 0) return false;
+  ASSIGN_OR_RETURN(uint64_t actual, TypeOf(object));
+  return actual == type;
+}
+
+absl::StatusOr<std::string> ObjectReader::ReadString(uint64_t object, size_t max_chars,
+                                                     bool* truncated) {
+  if (object == 0) return absl::InvalidArgumentError("NULL str");
+  ASSIGN_OR_RETURN(std::string header,
+                   ReadBytes(reader_, object, offsets_.unicode_compact_data + 8));
+  uint64_t type = LoadAt<uint64_t>(header, offsets_.object_type);
+  if (types_.unicode != 0 && type != types_.unicode) {
+    ASSIGN_OR_RETURN(uint64_t flags, ReadValue<uint64_t>(reader_, type + offsets_.type_flags));
+    if ((flags & kTpFlagsUnicodeSubclass) == 0) return Garbage("str", object);
+  }
+  int64_t length = LoadAt<int64_t>(header, offsets_.unicode_length);
+  UnicodeState state = DecodeUnicodeState(LoadAt<uint32_t>(header, offsets_.unicode_state));
+  if (length < 0 || (state.kind != 1 && state.kind != 2 && state.kind != 4)) {
+    return Garbage("str", object);
+  }
+  uint64_t data = 0;
+  if (state.compact) {
+    data = object + (state.ascii ? offsets_.unicode_ascii_data : offsets_.unicode_compact_data);
+  } else {
+    data = LoadAt<uint64_t>(header, offsets_.unicode_compact_data);  // PyUnicodeObject.data.any
+    if (data == 0) return Garbage("str data", object);
+  }
+  size_t count = static_cast<size_t>(std::min<int64_t>(length, static_cast<int64_t>(max_chars)));
+  count = std::min(count, kMaxStringBytes);
+  if (truncated != nullptr) *truncated = count < static_cast<size_t>(length);
+  ASSIGN_OR_RETURN(std::string raw, ReadBytes(reader_, data, count * state.kind));
+  if (state.kind == 1 && state.ascii) return raw;
+  std::string utf8;
+  utf8.reserve(raw.size() + raw.size() / 2);
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t cp = 0;
+    std::memcpy(&cp, raw.data() + i * state.kind, state.kind);  // little-endian
+    AppendUtf8(cp, &utf8);
+  }
+  return utf8;
+}
+
+absl::StatusOr<std::string> ObjectReader::ReadBytesObject(uint64_t object, size_t max_bytes,
+                                                          bool* truncated) {
+  ASSIGN_OR_RETURN(int64_t size, ReadValue<int64_t>(reader_, object + offsets_.bytes_size));
+  if (size < 0) return Garbage("bytes", object);
+  size_t count = std::min<size_t>(static_cast<size_t>(size), std::min(max_bytes, kMaxStringBytes));
+  if (truncated != nullptr) *truncated = count < static_cast<size_t>(size);
+  return ReadBytes(reader_, object + offsets_.bytes_data, count);
+}
+
+absl::StatusOr<int64_t> ObjectReader::ReadVarSize(uint64_t object) {
+  return ReadValue<int64_t>(reader_, object + offsets_.varobject_size);
+}
+
+absl::StatusOr<std::vector<uint64_t>> ObjectReader::ReadTupleItems(uint64_t tuple,
+                                                                   size_t max_items) {
+  ASSIGN_OR_RETURN(int64_t size, ReadVarSize(tuple));
+  if (size < 0 || static_cast<size_t>(size) > kMaxTupleItems) return Garbage("tuple", tuple);
+  size_t count = std::min(static_cast<size_t>(size), max_items);
+  std::vector<uint64_t> items(count);
+  if (count == 0) return items;
+  RETURN_IF_ERROR(reader_.Read(
+      tuple + offsets_.tuple_items,
+      absl::MakeSpan(reinterpret_cast<std::byte*>(items.data()), count * sizeof(uint64_t))));
+  return items;
+}
+
+absl::StatusOr<std::optional<int64_t>> ObjectReader::ReadSmallInt(uint64_t object) {
+  ASSIGN_OR_RETURN(int64_t header, ReadValue<int64_t>(reader_, object + 16));
+  int64_t ndigits;
+  bool negative;
+  if (offsets_.long_format == PYHANG_LONG_LV_TAG) {
+    ndigits = static_cast<int64_t>(static_cast<uint64_t>(header) >> 3);
+    negative = (header & 3) == 2;
+  } else {
+    ndigits = header < 0 ? -header : header;
+    negative = header < 0;
+  }
+  if (ndigits > 2) return std::optional<int64_t>();  // does not fit in 60 bits
+  uint32_t digits[2] = {0, 0};
+  if (ndigits > 0) {
+    RETURN_IF_ERROR(reader_.Read(
+        object + offsets_.long_digits,
+        absl::MakeSpan(reinterpret_cast<std::byte*>(digits), ndigits * sizeof(uint32_t))));
+  }
+  int64_t value = static_cast<int64_t>(digits[0] & 0x3fffffff) |
+                  (static_cast<int64_t>(digits[1] & 0x3fffffff) << 30);
+  return std::optional<int64_t>(negative ? -value : value);
+}
+
+absl::StatusOr<std::string> ObjectReader::IntRepr(uint64_t object, const ReprLimits& limits) {
+  ASSIGN_OR_RETURN(int64_t header, ReadValue<int64_t>(reader_, object + 16));
+  uint64_t ndigits;
+  bool negative;
+  if (offsets_.long_format == PYHANG_LONG_LV_TAG) {
+    ndigits = static_cast<uint64_t>(header) >> 3;
+    negative = (header & 3) == 2;
+  } else {
+    ndigits = static_cast<uint64_t>(header < 0 ? -header : header);
+    negative = header < 0;
+  }
+  if (ndigits > limits.max_int_digits) {
+    return absl::StrFormat("<int at 0x%x, %u bits>", object, ndigits * 30);
+  }
+  std::vector<uint32_t> digits(ndigits);
+  if (ndigits > 0) {
+    RETURN_IF_ERROR(reader_.Read(object + offsets_.long_digits,
+                                 absl::MakeSpan(reinterpret_cast<std::byte*>(digits.data()),
+                                                ndigits * sizeof(uint32_t))));
+  }
+  // Repeated division by 10^9 of the base-2^30 number, most significant first.
+  std::string decimal;
+  while (!digits.empty()) {
+    uint64_t remainder = 0;
+    for (size_t i = digits.size(); i-- > 0;) {
+      uint64_t current = (remainder << 30) | (digits[i] & 0x3fffffff);
+      digits[i] = static_cast<uint32_t>(current / 1000000000);
+      remainder = current % 1000000000;
+    }
+    while (!digits.empty() && digits.back() == 0) digits.pop_back();
+    std::string chunk = std::to_string(remainder);
+    if (!digits.empty()) chunk.insert(0, 9 - chunk.size(), '0');
+    decimal.insert(0, chunk);
+  }
+  if (decimal.empty()) decimal = "0";
+  return negative ? "-" + decimal : decimal;
+}
+
+std::string PythonFloatRepr(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
+  // Shortest round-trip digits, then Python's layout rule (float_repr_style
+  // 'short'): exponent notation when decpt <= -4 or decpt > 16.
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value,
+                                 std::chars_format::scientific);
+  std::string text(buffer, end);
+  bool negative = text[0] == '-';
+  if (negative) text.erase(0, 1);
+  size_t e = text.find('e');
+  std::string digits = text.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  int exponent = std::stoi(text.substr(e + 1));
+  int decpt = exponent + 1;
+  std::string result;
+  if (decpt <= -4 || decpt > 16) {
+    result = digits.substr(0, 1);
+    if (digits.size() > 1) result += "." + digits.substr(1);
+    result += absl::StrFormat("e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+  } else if (decpt <= 0) {
+    result = "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
+  } else if (static_cast<size_t>(decpt) >= digits.size()) {
+    result = digits + std::string(decpt - digits.size(), '0') + ".0";
+  } else {
+    result = digits.substr(0, decpt) + "." + digits.substr(decpt);
+  }
+  return negative ? "-" + result : result;
+}
+
+absl::StatusOr<std::string> ObjectReader::FloatRepr(uint64_t object) {
+  ASSIGN_OR_RETURN(double value, ReadValue<double>(reader_, object + offsets_.float_value));
+  return PythonFloatRepr(value);
+}
+
+std::string PythonStringRepr(absl::string_view utf8, bool truncated) {
+  bool has_single = utf8.find('\'') != absl::string_view::npos;
+  bool has_double = utf8.find('"') != absl::string_view::npos;
+  char quote = (has_single && !has_double) ? '"' : '\'';
+  std::string out(1, quote);
+  for (unsigned char c : utf8) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c == static_cast<unsigned char>(quote)) {
+          out += '\\';
+          out += static_cast<char>(c);
+        } else if (c < 0x20 || c == 0x7f) {
+          out += absl::StrFormat("\\x%02x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += quote;
+  if (truncated) out += "...";
+  return out;
+}
+
+namespace {
+
+std::string BytesRepr(absl::string_view bytes, bool truncated) {
+  std::string out = "b'";
+  for (unsigned char c : bytes) {
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += absl::StrFormat("\\x%02x", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '\'';
+  if (truncated) out += "...";
+  return out;
+}
+
+}  // namespace
+
+std::string ObjectReader::Repr(uint64_t object, const ReprLimits& limits) {
+  if (object == 0) return "<NULL>";
+  if (object == types_.none_object) return "None";
+  if (object == types_.true_object) return "True";
+  if (object == types_.false_object) return "False";
+  absl::StatusOr<uint64_t> type = TypeOf(object);
+  if (!type.ok() || *type == 0) return absl::StrFormat("<unreadable at 0x%x>", object);
+  bool truncated = false;
+  absl::StatusOr<std::string> text = absl::UnknownError("");
+  if (*type == types_.unicode) {
+    absl::StatusOr<std::string> value = ReadString(object, limits.max_string, &truncated);
+    if (value.ok()) text = PythonStringRepr(*value, truncated);
+  } else if (*type == types_.bytes) {
+    absl::StatusOr<std::string> value = ReadBytesObject(object, limits.max_string, &truncated);
+    if (value.ok()) text = BytesRepr(*value, truncated);
+  } else if (*type == types_.long_int) {
+    text = IntRepr(object, limits);
+  } else if (*type == types_.floating) {
+    text = FloatRepr(object);
+  }
+  if (text.ok()) return *text;
+
+  std::string name = TypeName(object).value_or("?");
+  std::optional<int64_t> length;
+  if (*type == types_.tuple || *type == types_.list) {
+    if (auto size = ReadVarSize(object); size.ok()) length = *size;
+  } else if (*type == types_.dict) {
+    if (auto used = ReadValue<int64_t>(reader_, object + kDictUsed); used.ok()) length = *used;
+  } else if (*type == types_.set || *type == types_.frozenset) {
+    if (auto used = ReadValue<int64_t>(reader_, object + kSetUsed); used.ok()) length = *used;
+  }
+  if (length) return absl::StrFormat("<%s at 0x%x len=%d>", name, object, *length);
+  return absl::StrFormat("<%s at 0x%x>", name, object);
+}
+
+absl::Status ObjectReader::ForEachDictEntry(uint64_t dict, size_t max_entries,
+                                            const DictVisitor& visit) {
+  ASSIGN_OR_RETURN(std::string header, ReadBytes(reader_, dict, offsets_.dict_values + 8));
+  uint64_t keys = LoadAt<uint64_t>(header, offsets_.dict_keys);
+  uint64_t values = LoadAt<uint64_t>(header, offsets_.dict_values);
+  // 3.13's split values are a struct _dictvalues with the array at +8.
+  if (values != 0 && offsets_.instance_dict_format == PYHANG_DICT_MANAGED_313) values += 8;
+  if (keys == 0) return Garbage("dict", dict);
+  return ForEachKeysEntry(keys, values, max_entries, visit);
+}
+
+absl::Status ObjectReader::ForEachKeysEntry(uint64_t keys, uint64_t values, size_t max_entries,
+                                            const DictVisitor& visit) {
+  if (offsets_.dict_keys_format == PYHANG_DICT_KEYS_SIZE) {
+    return ForEachKeysEntryOld(keys, values, max_entries, visit);
+  }
+  ASSIGN_OR_RETURN(std::string header, ReadBytes(reader_, keys, kKeysIndices));
+  uint8_t log2_index_bytes = LoadAt<uint8_t>(header, kKeysLog2IndexBytes);
+  uint8_t kind = LoadAt<uint8_t>(header, kKeysKind);
+  int64_t nentries = LoadAt<int64_t>(header, kKeysNentries);
+  if (log2_index_bytes > 40 || kind > 2 || nentries < 0) return Garbage("dict keys", keys);
+  size_t count = std::min({static_cast<size_t>(nentries), max_entries, kMaxDictEntries});
+  size_t entry_size = kind == 0 ? 24 : 16;  // {hash, key, value} or {key, value}
+  uint64_t entries = keys + kKeysIndices + (uint64_t{1} << log2_index_bytes);
+  for (size_t i = 0; i < count; ++i) {
+    ASSIGN_OR_RETURN(std::string entry, ReadBytes(reader_, entries + i * entry_size, entry_size));
+    uint64_t key = LoadAt<uint64_t>(entry, kind == 0 ? 8 : 0);
+    uint64_t value = LoadAt<uint64_t>(entry, kind == 0 ? 16 : 8);
+    if (values != 0) {
+      ASSIGN_OR_RETURN(value, ReadPointer(reader_, values + i * 8));
+    }
+    if (key == 0 || value == 0) continue;
+    if (!visit(key, value)) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ObjectReader::ForEachKeysEntryOld(uint64_t keys, uint64_t values,
+                                               size_t max_entries, const DictVisitor& visit) {
+  ASSIGN_OR_RETURN(std::string header, ReadBytes(reader_, keys, kOldKeysIndices));
+  int64_t size = LoadAt<int64_t>(header, kOldKeysSize);
+  int64_t nentries = LoadAt<int64_t>(header, kOldKeysNentries);
+  if (size <= 0 || size > (int64_t{1} << 32) || nentries < 0 || nentries > size) {
+    return Garbage("dict keys", keys);
+  }
+  size_t index_width = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffll ? 4 : 8;
+  uint64_t entries = keys + kOldKeysIndices + static_cast<uint64_t>(size) * index_width;
+  size_t count = std::min({static_cast<size_t>(nentries), max_entries, kMaxDictEntries});
+  for (size_t i = 0; i < count; ++i) {
+    ASSIGN_OR_RETURN(std::string entry, ReadBytes(reader_, entries + i * 24, 24));
+    uint64_t key = LoadAt<uint64_t>(entry, 8);
+    uint64_t value = LoadAt<uint64_t>(entry, 16);
+    if (values != 0) {
+      ASSIGN_OR_RETURN(value, ReadPointer(reader_, values + i * 8));
+    }
+    if (key == 0 || value == 0) continue;
+    if (!visit(key, value)) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ObjectReader::DictGetString(uint64_t dict, absl::string_view key) {
+  uint64_t found = 0;
+  RETURN_IF_ERROR(ForEachDictEntry(dict, kMaxDictEntries, [&](uint64_t k, uint64_t v) {
+    absl::StatusOr<std::string> name = ReadString(k, key.size() + 1);
+    if (name.ok() && *name == key) {
+      found = v;
+      return false;
+    }
+    return true;
+  }));
+  return found;
+}
+
+absl::StatusOr<uint64_t> ObjectReader::InstanceAttribute(uint64_t object, absl::string_view name) {
+  ASSIGN_OR_RETURN(uint64_t type, TypeOf(object));
+  if (offsets_.instance_dict_format != PYHANG_DICT_TP_DICTOFFSET) {
+    ASSIGN_OR_RETURN(uint64_t flags, ReadValue<uint64_t>(reader_, type + offsets_.type_flags));
+    if (flags & kTpFlagsManagedDict) return InstanceAttributeManaged(object, type, name);
+  }
+  ASSIGN_OR_RETURN(int64_t dictoffset, ReadValue<int64_t>(reader_, type + offsets_.type_dictoffset));
+  if (dictoffset <= 0 || dictoffset > 4096) return 0;  // no (simple) __dict__
+  ASSIGN_OR_RETURN(uint64_t dict, ReadPointer(reader_, object + dictoffset));
+  if (dict == 0) return 0;
+  return DictGetString(dict, name);
+}
+
+absl::StatusOr<uint64_t> ObjectReader::InstanceAttributeManaged(uint64_t object, uint64_t type,
+                                                                absl::string_view name) {
+  uint64_t dict = 0;
+  uint64_t values = 0;
+  ASSIGN_OR_RETURN(uint64_t word, ReadPointer(reader_, object + kManagedDictOffset));
+  switch (offsets_.instance_dict_format) {
+    case PYHANG_DICT_MANAGED_311: {
+      dict = word;
+      ASSIGN_OR_RETURN(values, ReadPointer(reader_, object + kManagedValuesOffset));
+      break;
+    }
+    case PYHANG_DICT_MANAGED_312: {
+      // _PyDictOrValues: a values pointer is stored minus one (bit 0 set).
+      if (word & 1) values = word + 1; else dict = word;
+      break;
+    }
+    case PYHANG_DICT_MANAGED_313: {
+      dict = word;
+      if (dict != 0) break;
+      ASSIGN_OR_RETURN(uint64_t flags, ReadValue<uint64_t>(reader_, type + offsets_.type_flags));
+      if ((flags & kTpFlagsInlineValues) == 0) return 0;
+      ASSIGN_OR_RETURN(int64_t basicsize,
+                       ReadValue<int64_t>(reader_, type + offsets_.type_basicsize));
+      uint64_t inline_values = object + basicsize;
+      ASSIGN_OR_RETURN(uint8_t valid, ReadValue<uint8_t>(reader_, inline_values + 3));
+      if (!valid) return 0;
+      values = inline_values + 8;  // struct _dictvalues: 4 bytes of header, padding, values[]
+      break;
+    }
+    default:
+      return 0;
+  }
+  if (dict != 0 && values == 0) return DictGetString(dict, name);
+  if (values == 0) return 0;
+  ASSIGN_OR_RETURN(uint64_t keys, ReadPointer(reader_, type + offsets_.heaptype_cached_keys));
+  if (keys == 0) return 0;
+  uint64_t found = 0;
+  RETURN_IF_ERROR(ForEachKeysEntry(keys, values, kMaxDictEntries, [&](uint64_t k, uint64_t v) {
+    absl::StatusOr<std::string> key = ReadString(k, name.size() + 1);
+    if (key.ok() && *key == name) {
+      found = v;
+      return false;
+    }
+    return true;
+  }));
+  return found;
+}
+
+}  // namespace pyhang::python

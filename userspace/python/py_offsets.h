@@ -1,0 +1,31 @@
+// The per-process description of a CPython build (struct pyhang_py_offsets,
+// defined once in bpf/pyhang_abi.h) and where it comes from: built-in
+// tables for 3.8-3.13, overlaid with the target's own _Py_DebugOffsets on
+// 3.13+.
+#ifndef PYHANG_USERSPACE_PYTHON_PY_OFFSETS_H_
+#define PYHANG_USERSPACE_PYTHON_PY_OFFSETS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpf/pyhang_abi.h"
+#include "userspace/python/python_version.h"
+
+namespace pyhang::python {
+
+using PyOffsets = pyhang_py_offsets;
+
+static_assert(sizeof(PyOffsets) == 336, "ABI record changed size: update both sides");
+static_assert(offsetof(PyOffsets, runtime_interpreters_head) == 20, "ABI layout changed");
+
+inline bool Has(int32_t offset) { return offset != PYHANG_ABSENT; }
+
+// The built-in table for this minor version; nullopt if there is none.
+// Values were verified against each installed interpreter's DWARF and by
+// reproducing sys._current_frames() (see ../shared/docs/CPYTHON.md).
+std::optional<PyOffsets> BuiltinOffsets(const PythonVersion& version);
+
+}  // namespace pyhang::python
+
+#endif  // PYHANG_USERSPACE_PYTHON_PY_OFFSETS_H_

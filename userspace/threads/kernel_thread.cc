@@ -1,0 +1,111 @@
+#include "absl/strings/string_view.h"
+#include "userspace/threads/kernel_thread.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "userspace/common/file_util.h"
+#include "userspace/threads/syscalls.h"
+
+namespace pyhang::threads {
+
+absl::StatusOr<std::vector<int64_t>> ListTasks(pid_t pid) {
+  std::string path = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
+  std::vector<int64_t> tids;
+  while (struct dirent* entry = ::readdir(dir)) {
+    int64_t tid = 0;
+    if (absl::SimpleAtoi(entry->d_name, &tid)) tids.push_back(tid);
+  }
+  ::closedir(dir);
+  std::sort(tids.begin(), tids.end());
+  return tids;
+}
+
+bool ParseStat(absl::string_view text, KernelThread* thread) {
+  // "tid (comm) S ppid ..."; comm may itself contain spaces and ')'.
+  size_t open = text.find('(');
+  size_t close = text.rfind(')');
+  if (open == absl::string_view::npos || close == absl::string_view::npos || close < open) {
+    return false;
+  }
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text.substr(0, open)), &thread->tid)) {
+    return false;
+  }
+  thread->comm = std::string(text.substr(open + 1, close - open - 1));
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(text.substr(close + 1), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 of proc(5) (state); utime is field 14, stime 15,
+  // processor 39.
+  if (fields.empty() || fields[0].empty()) return false;
+  thread->state = fields[0][0];
+  auto field = [&](size_t number) -> absl::string_view {
+    return number - 3 < fields.size() ? fields[number - 3] : absl::string_view();
+  };
+  (void)absl::SimpleAtoi(field(14), &thread->user_ticks);
+  (void)absl::SimpleAtoi(field(15), &thread->system_ticks);
+  (void)absl::SimpleAtoi(field(39), &thread->processor);
+  return true;
+}
+
+bool ParseSyscall(absl::string_view text, KernelThread* thread) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text == "running") {
+    thread->syscall_status = SyscallStatus::kRunning;
+    return true;
+  }
+  std::vector<absl::string_view> fields = absl::StrSplit(text, ' ', absl::SkipEmpty());
+  if (fields.empty() || !absl::SimpleAtoi(fields[0], &thread->syscall)) return false;
+  auto hex = [](absl::string_view field, uint64_t* value) {
+    absl::ConsumePrefix(&field, "0x");
+    return absl::SimpleHexAtoi(field, value);
+  };
+  if (thread->syscall < 0) {
+    // "-1 sp pc": blocked outside a system call.
+    thread->syscall_status = SyscallStatus::kNotInSyscall;
+    if (fields.size() >= 3) {
+      hex(fields[1], &thread->stack_pointer);
+      hex(fields[2], &thread->instruction_pointer);
+    }
+    return true;
+  }
+  if (fields.size() < 9) return false;
+  for (size_t i = 0; i < 6; ++i) {
+    if (!hex(fields[1 + i], &thread->args[i])) return false;
+  }
+  hex(fields[7], &thread->stack_pointer);
+  hex(fields[8], &thread->instruction_pointer);
+  thread->syscall_status = SyscallStatus::kInSyscall;
+  return true;
+}
+
+absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid) {
+  std::string base = absl::StrCat("/proc/", pid, "/task/", tid, "/");
+  KernelThread thread;
+  absl::StatusOr<std::string> stat = ReadFileToString(base + "stat", 4096);
+  if (!stat.ok()) return stat.status();
+  if (!ParseStat(*stat, &thread)) return absl::DataLossError(absl::StrCat("cannot parse ", base, "stat"));
+  // syscall needs ptrace rights; without them the state stays approximate.
+  if (absl::StatusOr<std::string> syscall = ReadFileToString(base + "syscall", 4096); syscall.ok()) {
+    ParseSyscall(*syscall, &thread);
+  }
+  if (absl::StatusOr<std::string> wchan = ReadFileToString(base + "wchan", 256); wchan.ok()) {
+    thread.wchan = std::string(absl::StripAsciiWhitespace(*wchan));
+    if (thread.wchan == "0") thread.wchan.clear();
+  }
+  return thread;
+}
+
+std::string SyscallName(int64_t number) {
+  absl::string_view name = KnownSyscallName(number);
+  return name.empty() ? absl::StrCat("syscall_", number) : std::string(name);
+}
+
+}  // namespace pyhang::threads

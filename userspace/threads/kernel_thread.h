@@ -1,0 +1,57 @@
+// What the kernel says about a thread, from /proc/PID/task/TID/{stat,
+// syscall,wchan}. Reading these never stops the thread.
+#ifndef PYHANG_USERSPACE_THREADS_KERNEL_THREAD_H_
+#define PYHANG_USERSPACE_THREADS_KERNEL_THREAD_H_
+
+#include "absl/strings/string_view.h"
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace pyhang::threads {
+
+enum class SyscallStatus {
+  kUnknown,        // could not be read
+  kRunning,        // "running": on a CPU right now
+  kNotInSyscall,   // blocked, but not in a system call (e.g. a page fault)
+  kInSyscall,
+};
+
+struct KernelThread {
+  int64_t tid = 0;
+  char state = '?';  // R S D T t Z X I (proc(5))
+  std::string comm;
+  uint64_t user_ticks = 0;    // utime, clock ticks
+  uint64_t system_ticks = 0;  // stime, clock ticks
+  int processor = -1;
+
+  SyscallStatus syscall_status = SyscallStatus::kUnknown;
+  int64_t syscall = -1;
+  std::array<uint64_t, 6> args{};
+  uint64_t stack_pointer = 0;
+  uint64_t instruction_pointer = 0;
+
+  std::string wchan;  // kernel function the thread sleeps in; may be empty
+};
+
+// The OS thread ids of a process. kNotFound if it does not exist.
+absl::StatusOr<std::vector<int64_t>> ListTasks(pid_t pid);
+
+// kNotFound if the thread has exited.
+absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid);
+
+// Parsers, exposed for tests. Return false on malformed text.
+bool ParseStat(absl::string_view text, KernelThread* thread);
+bool ParseSyscall(absl::string_view text, KernelThread* thread);
+
+// x86_64 system call name ("futex"), or "syscall_N" for unnamed numbers.
+std::string SyscallName(int64_t number);
+
+}  // namespace pyhang::threads
+
+#endif  // PYHANG_USERSPACE_THREADS_KERNEL_THREAD_H_
