@@ -32,56 +32,46 @@ absl::StatusOr<uint64_t> FrameWalker::TopFrame(uint64_t tstate) {
   return memory::ReadPointer(objects_.reader(), pointer + o.cframe_current_frame);
 }
 
-int64_t FrameWalker::InstructionOffset(absl::string_view bytes, uint64_t code) {
+int64_t FrameWalker::InstructionOffset(uint64_t instr_field, uint64_t code) const {
   const PyOffsets& o = runtime_.offsets;
   switch (o.instr_encoding) {
     case PYHANG_LASTI_BYTES:
-      return LoadAt<int32_t>(bytes, o.frame_instr);
+      return static_cast<int32_t>(instr_field);
     case PYHANG_LASTI_UNITS: {
-      int32_t lasti = LoadAt<int32_t>(bytes, o.frame_instr);
+      int32_t lasti = static_cast<int32_t>(instr_field);
       return lasti < 0 ? lasti : int64_t{lasti} * 2;
     }
     case PYHANG_INSTR_POINTER: {
-      auto pointer = static_cast<int64_t>(LoadAt<uint64_t>(bytes, o.frame_instr));
-      auto first = static_cast<int64_t>(code + o.code_adaptive);
-      int64_t delta = pointer - first;
+      int64_t delta = static_cast<int64_t>(instr_field - (code + o.code_adaptive));
       return delta < 0 ? -1 : delta / 2;
     }
   }
   return -1;
 }
 
-absl::StatusOr<RawFrame> FrameWalker::DecodeFrame(uint64_t address, absl::string_view bytes,
-                                                  bool* skip) {
+absl::StatusOr<std::optional<RawFrame>> FrameWalker::Interpret(const FrameFields& fields) {
   const PyOffsets& o = runtime_.offsets;
   const bool interpreter_frames = o.frame_model == PYHANG_FRAME_INTERPRETER;
   RawFrame raw;
-  raw.frame_address = address;
-  raw.code_address = MaskRef(LoadAt<uint64_t>(bytes, o.frame_code), o);
-  *skip = false;
+  raw.frame_address = fields.frame_address;
+  raw.code_address = MaskRef(fields.code, o);
   if (interpreter_frames) {
-    uint8_t owner = LoadAt<uint8_t>(bytes, o.frame_owner);
     // Shim/sentinel frames that C code pushes (3.12+) are not Python calls.
-    if (owner == o.owner_cstack || owner == o.owner_interpreter) {
-      *skip = true;
-      return raw;
-    }
-    raw.is_generator = owner == o.owner_generator;
+    if (fields.owner == o.owner_cstack || fields.owner == o.owner_interpreter) return std::nullopt;
+    raw.is_generator = fields.owner == o.owner_generator;
   }
   absl::StatusOr<const CodeInfo*> code = codes_.Get(raw.code_address);
   if (!code.ok()) {
     if (memory::IsTargetGone(code.status())) return code.status();
     // 3.13 entry frames run `None`; anything else here is a broken chain.
-    if (interpreter_frames && (raw.code_address == 0 || raw.code_address == runtime_.types.none_object)) {
-      *skip = true;
-      return raw;
-    }
+    bool entry_frame = raw.code_address == 0 || raw.code_address == runtime_.types.none_object;
+    if (interpreter_frames && entry_frame) return std::nullopt;
     return code.status();
   }
-  raw.instruction = InstructionOffset(bytes, raw.code_address);
+  raw.instruction = InstructionOffset(fields.instr_field, raw.code_address);
   // 3.11+: a frame still in its prologue is hidden by CPython too.
   if (interpreter_frames && !raw.is_generator && raw.instruction < (*code)->first_traceable) {
-    *skip = true;
+    return std::nullopt;
   }
   return raw;
 }
@@ -109,14 +99,18 @@ absl::StatusOr<RawWalk> FrameWalker::WalkRaw(uint64_t top_frame, const WalkLimit
       walk.error = std::string(bytes.status().message());
       break;
     }
-    bool skip = false;
-    absl::StatusOr<RawFrame> frame = DecodeFrame(address, *bytes, &skip);
+    FrameFields fields;
+    fields.frame_address = address;
+    fields.code = LoadAt<uint64_t>(*bytes, o.frame_code);
+    fields.instr_field = Has(o.frame_instr) ? LoadAt<uint64_t>(*bytes, o.frame_instr) : 0;
+    fields.owner = Has(o.frame_owner) ? LoadAt<uint8_t>(*bytes, o.frame_owner) : 0;
+    absl::StatusOr<std::optional<RawFrame>> frame = Interpret(fields);
     if (!frame.ok()) {
       if (memory::IsTargetGone(frame.status())) return frame.status();
       walk.error = std::string(frame.status().message());
       break;
     }
-    if (!skip) walk.frames.push_back(*frame);
+    if (*frame) walk.frames.push_back(**frame);
     address = LoadAt<uint64_t>(*bytes, o.frame_previous);
   }
   return walk;

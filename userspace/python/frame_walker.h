@@ -9,6 +9,7 @@
 
 #include "absl/strings/string_view.h"
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,14 @@ class FrameWalker {
   // other problem ends the chain and is described in RawWalk::error.
   absl::StatusOr<RawWalk> WalkRaw(uint64_t top_frame, const WalkLimits& limits);
 
+  // Interprets copied frame fields: masks tags, converts the instruction to
+  // line-table units, and decides whether the frame is user-visible (not a
+  // shim, not a non-code executable, not a frame still in its prologue).
+  // Returns nullopt for frames to skip; an error for a chain that is broken
+  // (the executable is not a code object). The same rules serve frames
+  // walked here and frames captured by BPF at sample time.
+  absl::StatusOr<std::optional<RawFrame>> Interpret(const FrameFields& fields);
+
   // Function, file and line of a raw frame. The line is 0 (with a logged
   // reason) if the line table cannot be decoded.
   absl::StatusOr<PyFrame> Symbolize(const RawFrame& raw);
@@ -50,10 +59,7 @@ class FrameWalker {
   absl::Status ReadLocals(const RawFrame& raw, PyFrame* frame, const ReprLimits& limits);
 
  private:
-  // Decodes the frame at `address`. Sets *skip for frames that are not
-  // user-visible (shims, incomplete frames, non-code executables).
-  absl::StatusOr<RawFrame> DecodeFrame(uint64_t address, absl::string_view bytes, bool* skip);
-  int64_t InstructionOffset(absl::string_view bytes, uint64_t code);
+  int64_t InstructionOffset(uint64_t instr_field, uint64_t code) const;
 
   ObjectReader& objects_;
   CodeCache& codes_;

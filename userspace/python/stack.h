@@ -26,6 +26,15 @@ struct RawFrame {
   bool is_generator = false;  // owned by a generator/coroutine
 };
 
+// The fields of one frame as a reader (userspace or BPF) copies them out of
+// the target, before any interpretation.
+struct FrameFields {
+  uint64_t frame_address = 0;
+  uint64_t code = 0;         // frame_code slot (tag bits not yet masked)
+  uint64_t instr_field = 0;  // frame_instr slot: int f_lasti or instruction pointer
+  uint8_t owner = 0;         // frame_owner byte (3.11+), else 0
+};
+
 struct PyFrame {
   std::string function;  // co_name
   std::string qualname;  // co_qualname (3.11+); co_name on older versions
