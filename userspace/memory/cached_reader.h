@@ -28,6 +28,7 @@ class CachedReader : public MemoryReader {
 
   size_t hits() const { return hits_; }
   size_t misses() const { return misses_; }
+  size_t cached_pages() const { return pages_.size(); }
 
  private:
   using Page = std::array<std::byte, kPageSize>;

@@ -35,6 +35,11 @@ absl::StatusOr<std::string> ReadCString(MemoryReader& reader, uint64_t address,
     char buffer[kChunk];
     absl::Status status = reader.Read(
         cursor, absl::MakeSpan(reinterpret_cast<std::byte*>(buffer), chunk));
+    // Near the end of a region (e.g. a core file segment) read what is there.
+    while (!status.ok() && chunk > 1 && status.code() == absl::StatusCode::kOutOfRange) {
+      chunk /= 2;
+      status = reader.Read(cursor, absl::MakeSpan(reinterpret_cast<std::byte*>(buffer), chunk));
+    }
     if (!status.ok()) return status;
     for (size_t i = 0; i < chunk; ++i) {
       if (buffer[i] == '\0') return result;

@@ -1,0 +1,205 @@
+#include "tests/unit/fake_python.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace pyhang::testing {
+namespace {
+
+using python::Has;
+
+void AppendSignedVarint(int64_t value, std::string* out) {
+  uint64_t zigzag = value < 0 ? (static_cast<uint64_t>(-value) << 1) | 1
+                              : static_cast<uint64_t>(value) << 1;
+  do {
+    uint8_t group = zigzag & 0x3f;
+    zigzag >>= 6;
+    if (zigzag) group |= 0x40;
+    out->push_back(static_cast<char>(group));
+  } while (zigzag);
+}
+
+}  // namespace
+
+FakePython::FakePython(python::PythonVersion version) {
+  std::optional<python::PyOffsets> offsets = python::BuiltinOffsets(version);
+  if (!offsets) throw std::invalid_argument("no table for this version");
+  runtime_.version = version;
+  runtime_.offsets = *offsets;
+  reader_.AddRegion(kBase, std::string(kSize, '\0'));
+  runtime_.runtime_address = Allocate(16384);
+  runtime_.types.code = Type("code");
+  runtime_.types.unicode = Type("str");
+  runtime_.types.bytes = Type("bytes");
+  runtime_.types.tuple = Type("tuple");
+  runtime_.types.long_int = Type("int");
+  runtime_.types.floating = Type("float");
+  runtime_.types.none_object = Allocate(32);
+  interp_ = Allocate(16384);
+  const python::PyOffsets& o = offsets.value();
+  PutU64(runtime_address() + o.runtime_interpreters_head, interp_);
+  if (o.gil_location == PYHANG_GIL_INTERP_POINTER) PutU64(interp_ + o.interp_gil, Allocate(256));
+}
+
+uint64_t FakePython::Allocate(size_t size) {
+  uint64_t address = next_;
+  next_ += (size + 15) & ~size_t{15};
+  if (next_ > kBase + kSize) throw std::length_error("fake image full");
+  return address;
+}
+
+uint64_t FakePython::Type(const char* name) {
+  uint64_t type = Allocate(1024);
+  uint64_t text = Allocate(std::strlen(name) + 1);
+  reader_.Poke(text, name, std::strlen(name) + 1);
+  PutU64(type + offsets().type_name, text);
+  return type;
+}
+
+uint64_t FakePython::Str(const std::u32string& text) {
+  const python::PyOffsets& o = offsets();
+  uint32_t max_cp = 0;
+  for (char32_t c : text) max_cp = std::max<uint32_t>(max_cp, c);
+  unsigned kind = max_cp < 0x100 ? 1 : max_cp < 0x10000 ? 2 : 4;
+  bool ascii = max_cp < 0x80;
+  uint64_t data_offset = ascii ? o.unicode_ascii_data : o.unicode_compact_data;
+  uint64_t object = Allocate(data_offset + (text.size() + 1) * kind);
+  PutU64(object + o.object_type, runtime_.types.unicode);
+  PutU64(object + o.unicode_length, text.size());
+  uint32_t state = (kind << 2) | (1u << 5) | (ascii ? 1u << 6 : 0) | (1u << 7);
+  reader_.PokeValue(object + o.unicode_state, state);
+  for (size_t i = 0; i < text.size(); ++i) {
+    uint32_t cp = text[i];
+    reader_.Poke(object + data_offset + i * kind, &cp, kind);
+  }
+  return object;
+}
+
+uint64_t FakePython::Bytes(const std::string& data) {
+  const python::PyOffsets& o = offsets();
+  uint64_t object = Allocate(o.bytes_data + data.size() + 1);
+  PutU64(object + o.object_type, runtime_.types.bytes);
+  PutU64(object + o.bytes_size, data.size());
+  if (!data.empty()) reader_.Poke(object + o.bytes_data, data.data(), data.size());
+  return object;
+}
+
+uint64_t FakePython::Tuple(const std::vector<uint64_t>& items) {
+  const python::PyOffsets& o = offsets();
+  uint64_t object = Allocate(o.tuple_items + items.size() * 8 + 8);
+  PutU64(object + o.object_type, runtime_.types.tuple);
+  PutU64(object + o.varobject_size, items.size());
+  for (size_t i = 0; i < items.size(); ++i) PutU64(object + o.tuple_items + i * 8, items[i]);
+  return object;
+}
+
+uint64_t FakePython::Int(int64_t value) {
+  const python::PyOffsets& o = offsets();
+  uint64_t magnitude = value < 0 ? static_cast<uint64_t>(-value) : static_cast<uint64_t>(value);
+  std::vector<uint32_t> digits;
+  for (uint64_t m = magnitude; m != 0; m >>= 30) digits.push_back(m & 0x3fffffff);
+  uint64_t object = Allocate(o.long_digits + 8 * (digits.size() + 1));
+  PutU64(object + o.object_type, runtime_.types.long_int);
+  int64_t header;
+  if (o.long_format == PYHANG_LONG_LV_TAG) {
+    header = static_cast<int64_t>(digits.size() << 3) | (value < 0 ? 2 : value == 0 ? 1 : 0);
+  } else {
+    header = value < 0 ? -static_cast<int64_t>(digits.size()) : static_cast<int64_t>(digits.size());
+  }
+  reader_.PokeValue(object + 16, header);
+  for (size_t i = 0; i < digits.size(); ++i) reader_.PokeValue(object + o.long_digits + 4 * i, digits[i]);
+  return object;
+}
+
+uint64_t FakePython::Float(double value) {
+  uint64_t object = Allocate(32);
+  PutU64(object + offsets().object_type, runtime_.types.floating);
+  reader_.PokeValue(object + offsets().float_value, value);
+  return object;
+}
+
+uint64_t FakePython::LineTable(int first_line, int line, size_t instructions) {
+  std::string table;
+  int delta = line - first_line;
+  switch (offsets().linetable_format) {
+    case PYHANG_LNOTAB:
+      table += '\0';
+      table += static_cast<char>(static_cast<int8_t>(delta));
+      break;
+    case PYHANG_LINETABLE_310:
+      for (size_t left = instructions * 2; left > 0;) {
+        size_t chunk = std::min<size_t>(left, 254);
+        table += static_cast<char>(chunk);
+        table += static_cast<char>(static_cast<int8_t>(table.size() == 1 ? delta : 0));
+        left -= chunk;
+      }
+      break;
+    case PYHANG_LOCATIONS:
+      for (size_t left = instructions; left > 0;) {
+        size_t chunk = std::min<size_t>(left, 8);
+        table += static_cast<char>(0x80 | (13 << 3) | (chunk - 1));
+        AppendSignedVarint(table.size() == 1 ? delta : 0, &table);
+        left -= chunk;
+      }
+      break;
+  }
+  return Bytes(table);
+}
+
+uint64_t FakePython::Code(const std::string& name, const std::string& file, int line) {
+  const python::PyOffsets& o = offsets();
+  constexpr size_t kInstructions = 64;
+  uint64_t code = Allocate(o.code_size + 2 * kInstructions + 64);
+  PutU64(code + o.object_type, runtime_.types.code);
+  std::u32string wide_name(name.begin(), name.end());
+  std::u32string wide_file(file.begin(), file.end());
+  PutU64(code + o.code_name, Str(wide_name));
+  PutU64(code + o.code_filename, Str(wide_file));
+  if (Has(o.code_qualname)) PutU64(code + o.code_qualname, Str(wide_name));
+  const int first_line = line > 3 ? line - 3 : 1;
+  PutI32(code + o.code_firstlineno, first_line);
+  PutU64(code + o.code_linetable, LineTable(first_line, line, kInstructions));
+  return code;
+}
+
+uint64_t FakePython::AddThread(uint64_t thread_id, int64_t native_id) {
+  const python::PyOffsets& o = offsets();
+  uint64_t tstate = Allocate(1024);
+  PutU64(tstate + o.tstate_interp, interp_);
+  PutU64(tstate + o.tstate_thread_id, thread_id);
+  if (Has(o.tstate_native_thread_id)) reader_.PokeValue(tstate + o.tstate_native_thread_id, native_id);
+  if (Has(o.cframe_current_frame)) PutU64(tstate + o.tstate_frame, Allocate(64));
+  PutU64(tstate + o.tstate_next, last_tstate_);
+  PutU64(interp_ + o.interp_threads_head, tstate);
+  last_tstate_ = tstate;
+  return tstate;
+}
+
+uint64_t FakePython::PushFrame(uint64_t tstate, uint64_t code) {
+  const python::PyOffsets& o = offsets();
+  uint64_t slot = tstate + o.tstate_frame;
+  if (Has(o.cframe_current_frame)) {
+    uint64_t cframe = 0;
+    reader_.Read(slot, absl::MakeSpan(reinterpret_cast<std::byte*>(&cframe), 8)).IgnoreError();
+    slot = cframe + o.cframe_current_frame;
+  }
+  uint64_t previous = 0;
+  reader_.Read(slot, absl::MakeSpan(reinterpret_cast<std::byte*>(&previous), 8)).IgnoreError();
+  uint64_t frame = Allocate(o.frame_size + 64);
+  PutU64(frame + o.frame_code, code);
+  PutU64(frame + o.frame_previous, previous);
+  if (o.instr_encoding == PYHANG_INSTR_POINTER) {
+    PutU64(frame + o.frame_instr, code + o.code_adaptive + 2);  // instruction 1
+  } else {
+    PutI32(frame + o.frame_instr, 2);
+  }
+  if (Has(o.frame_owner)) PutU8(frame + o.frame_owner, o.owner_thread);
+  PutU64(slot, frame);
+  return frame;
+}
+
+void FakePython::SetPrevious(uint64_t frame, uint64_t previous) {
+  PutU64(frame + offsets().frame_previous, previous);
+}
+
+}  // namespace pyhang::testing

@@ -1,0 +1,125 @@
+// Parsers of /proc text, version strings, and the thread-state classifier.
+#include "gtest/gtest.h"
+#include "userspace/process/maps.h"
+#include "userspace/python/python_process.h"
+#include "userspace/python/python_version.h"
+#include "userspace/threads/kernel_thread.h"
+#include "userspace/threads/thread_state.h"
+
+namespace pyhang {
+namespace {
+
+TEST(ParseMaps, ReadsRangesPermissionsAndPaths) {
+  std::vector<process::MemoryMap> maps = process::ParseMaps(
+      "00400000-00423000 r--p 00000000 fe:01 1234   /usr/bin/python3.11\n"
+      "7f0000000000-7f0000001000 rw-p 00010000 00:00 0 \n"
+      "7f0000002000-7f0000003000 r-xp 00000000 fe:01 99  /opt/my app/lib.so (deleted)\n"
+      "garbage line\n");
+  ASSERT_EQ(maps.size(), 3u);
+  EXPECT_EQ(maps[0].start, 0x400000u);
+  EXPECT_EQ(maps[0].end, 0x423000u);
+  EXPECT_TRUE(maps[0].readable);
+  EXPECT_FALSE(maps[0].writable);
+  EXPECT_EQ(maps[0].inode, 1234u);
+  EXPECT_EQ(maps[0].path, "/usr/bin/python3.11");
+  EXPECT_TRUE(maps[0].IsFile());
+  EXPECT_FALSE(maps[1].IsFile());
+  EXPECT_EQ(maps[1].offset, 0x10000u);
+  EXPECT_EQ(maps[2].path, "/opt/my app/lib.so");
+  EXPECT_TRUE(maps[2].deleted);
+  EXPECT_TRUE(maps[2].executable);
+}
+
+TEST(PythonVersion, ParsesAndFormats) {
+  EXPECT_EQ(python::PythonVersion::Parse("3.9.18")->ToString(), "3.9.18");
+  EXPECT_EQ(python::PythonVersion::Parse("3.13.0rc1")->ToString(), "3.13.0rc1");
+  EXPECT_EQ(python::PythonVersion::FromHex(0x030d00f0).ToString(), "3.13.0");
+  EXPECT_EQ(python::PythonVersion::FromHex(0x030b02f0).ToString(), "3.11.2");
+  EXPECT_EQ(python::PythonVersion::Parse("3.12.1")->ToHex(), 0x030c01f0u);
+  EXPECT_FALSE(python::PythonVersion::Parse("python").has_value());
+  EXPECT_TRUE(python::IsSupported(*python::PythonVersion::Parse("3.8.0")));
+  EXPECT_FALSE(python::IsSupported(*python::PythonVersion::Parse("3.7.16")));
+  EXPECT_FALSE(python::IsSupported(*python::PythonVersion::Parse("3.14.0")));
+}
+
+TEST(VersionFromFileName, KnowsLibpythonAndExecutables) {
+  EXPECT_EQ(python::VersionFromFileName("libpython3.9.so.1.0")->ToString(), "3.9");
+  EXPECT_EQ(python::VersionFromFileName("libpython3.7m.so.1.0")->ToString(), "3.7");
+  EXPECT_EQ(python::VersionFromFileName("python2.7")->ToString(), "2.7");
+  EXPECT_EQ(python::VersionFromFileName("python3.12")->ToString(), "3.12");
+  EXPECT_FALSE(python::VersionFromFileName("python3").has_value());
+  EXPECT_FALSE(python::VersionFromFileName("bash").has_value());
+}
+
+TEST(FindVersionString, FindsPyGetVersionText) {
+  std::string blob("\0\0junk 13.2 (x) 3.10.13 (main, May  9 2026, 07:36:11) [GCC 12.2.0]\0", 68);
+  EXPECT_EQ(python::FindVersionString(blob)->ToString(), "3.10.13");
+  EXPECT_FALSE(python::FindVersionString("version 3.10 only").has_value());
+}
+
+TEST(ParseStat, HandlesParenthesesInComm) {
+  threads::KernelThread thread;
+  ASSERT_TRUE(threads::ParseStat(
+      "4242 (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 17 3 0 0 20 0 1 0 100 0 0 "
+      "18446744073709551615 0 0 0 0 0 0 0 16781312 2 0 0 0 17 1 0 0 0 0 0",
+      &thread));
+  EXPECT_EQ(thread.tid, 4242);
+  EXPECT_EQ(thread.comm, "weird) name");
+  EXPECT_EQ(thread.state, 'S');
+  EXPECT_EQ(thread.user_ticks, 17u);
+  EXPECT_EQ(thread.system_ticks, 3u);
+  EXPECT_EQ(thread.processor, 1);
+}
+
+TEST(ParseSyscall, ReadsNumberArgumentsAndRegisters) {
+  threads::KernelThread blocked;
+  ASSERT_TRUE(threads::ParseSyscall(
+      "202 0x7f12a0 0x189 0x0 0x0 0x0 0xffffffff 0x7ffd10 0x7f55e0\n", &blocked));
+  EXPECT_EQ(blocked.syscall_status, threads::SyscallStatus::kInSyscall);
+  EXPECT_EQ(blocked.syscall, 202);
+  EXPECT_EQ(blocked.args[0], 0x7f12a0u);
+  EXPECT_EQ(blocked.args[1], 0x189u);
+  EXPECT_EQ(blocked.stack_pointer, 0x7ffd10u);
+  EXPECT_EQ(blocked.instruction_pointer, 0x7f55e0u);
+
+  threads::KernelThread running;
+  ASSERT_TRUE(threads::ParseSyscall("running\n", &running));
+  EXPECT_EQ(running.syscall_status, threads::SyscallStatus::kRunning);
+
+  threads::KernelThread faulting;
+  ASSERT_TRUE(threads::ParseSyscall("-1 0x7ffd10 0x7f55e0\n", &faulting));
+  EXPECT_EQ(faulting.syscall_status, threads::SyscallStatus::kNotInSyscall);
+  EXPECT_FALSE(threads::ParseSyscall("", &faulting));
+}
+
+threads::KernelThread Blocked(int64_t syscall, uint64_t arg0 = 0, uint64_t arg1 = 0) {
+  threads::KernelThread thread;
+  thread.state = 'S';
+  thread.syscall_status = threads::SyscallStatus::kInSyscall;
+  thread.syscall = syscall;
+  thread.args[0] = arg0;
+  thread.args[1] = arg1;
+  return thread;
+}
+
+TEST(ClassifyKernelThread, NamesWhatABlockedThreadWaitsFor) {
+  threads::GilRange gil{0x5000, 208};
+  using threads::ThreadState;
+  auto state = [&](const threads::KernelThread& t) { return threads::ClassifyKernelThread(t, gil).state; };
+  EXPECT_EQ(state(Blocked(202, 0x9000)), ThreadState::kLockWait);
+  EXPECT_EQ(state(Blocked(202, 0x5000 + 40)), ThreadState::kGilWait);
+  EXPECT_EQ(state(Blocked(202, 0x5000 + 208)), ThreadState::kLockWait);
+  EXPECT_EQ(state(Blocked(230)), ThreadState::kSleep);                  // clock_nanosleep
+  EXPECT_EQ(state(Blocked(270, 0)), ThreadState::kSleep);               // pselect6 with no fds
+  EXPECT_EQ(state(Blocked(270, 5)), ThreadState::kIoWait);
+  EXPECT_EQ(state(Blocked(45, 3)), ThreadState::kIoWait);               // recvfrom
+  EXPECT_EQ(state(Blocked(232, 3)), ThreadState::kIoWait);              // epoll_wait
+  EXPECT_EQ(state(Blocked(9999)), ThreadState::kUnknown);
+  threads::KernelThread running;
+  running.state = 'R';
+  EXPECT_EQ(state(running), ThreadState::kRunning);
+  EXPECT_EQ(threads::StateName(ThreadState::kGilWait), "gil_wait");
+}
+
+}  // namespace
+}  // namespace pyhang
