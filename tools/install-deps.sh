@@ -14,7 +14,7 @@ packages=(
 # Extra groups, asked for by the scripts that need them.
 for group in "$@"; do
   case "$group" in
-    bench) packages+=(gdb python3.11-dbg) ;;
+    bench) packages+=(gdb python3.11-dbg) ;;  # bench/dump_vs_gdb.py
     *) echo "install-deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done
