@@ -41,20 +41,19 @@ absl::Status Decoder::ReadStack(uint64_t tstate, const DecodeOptions& options, P
   return absl::OkStatus();
 }
 
-void Decoder::FillNames(const std::vector<ThreadStateRecord>& records,
-                        std::vector<PyThread>& threads) {
-  absl::flat_hash_map<uint64_t, absl::flat_hash_map<uint64_t, std::string>> by_interp;
-  for (const ThreadStateRecord& record : records) {
-    if (by_interp.contains(record.interp)) continue;
-    absl::StatusOr<absl::flat_hash_map<uint64_t, std::string>> names =
-        thread_list_.ThreadNames(record.interp);
-    if (!names.ok()) LOG_DEBUG("thread names: ", names.status().message());
-    by_interp[record.interp] = names.ok() ? *std::move(names) : decltype(by_interp)::mapped_type{};
+absl::flat_hash_map<uint64_t, std::string> Decoder::ReadThreadNames() {
+  absl::flat_hash_map<uint64_t, std::string> names;
+  absl::StatusOr<std::vector<uint64_t>> interpreters = thread_list_.ListInterpreters();
+  if (!interpreters.ok()) return names;
+  for (uint64_t interp : *interpreters) {
+    absl::StatusOr<absl::flat_hash_map<uint64_t, std::string>> found = thread_list_.ThreadNames(interp);
+    if (!found.ok()) {
+      LOG_DEBUG("thread names: ", found.status().message());
+      continue;
+    }
+    names.insert(found->begin(), found->end());
   }
-  for (size_t i = 0; i < threads.size(); ++i) {
-    const auto& names = by_interp[records[i].interp];
-    if (auto it = names.find(threads[i].thread_id); it != names.end()) threads[i].name = it->second;
-  }
+  return names;
 }
 
 absl::Status Decoder::FillTidsFromPthreads(std::vector<PyThread>& threads,
@@ -81,21 +80,31 @@ absl::Status Decoder::FillTidsFromPthreads(std::vector<PyThread>& threads,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PyThread>> Decoder::ReadThreads(
-    const DecodeOptions& options, const absl::flat_hash_set<int64_t>& task_tids) {
+absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(
+    const absl::flat_hash_set<int64_t>& task_tids) {
   ASSIGN_OR_RETURN(std::vector<ThreadStateRecord> records, thread_list_.ListThreadStates());
   std::vector<PyThread> threads(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    PyThread& thread = threads[i];
-    thread.tstate_address = records[i].address;
-    thread.interpreter_id = records[i].interpreter_id;
-    thread.thread_id = records[i].thread_id;
-    thread.tid = records[i].native_thread_id;
-    thread.holds_gil = records[i].holds_gil;
-    RETURN_IF_ERROR(ReadStack(records[i].address, options, &thread));
+    threads[i].tstate_address = records[i].address;
+    threads[i].interpreter_id = records[i].interpreter_id;
+    threads[i].thread_id = records[i].thread_id;
+    threads[i].tid = records[i].native_thread_id;
+    threads[i].holds_gil = records[i].holds_gil;
   }
-  if (options.thread_names) FillNames(records, threads);
   RETURN_IF_ERROR(FillTidsFromPthreads(threads, task_tids));
+  return threads;
+}
+
+absl::StatusOr<std::vector<PyThread>> Decoder::ReadThreads(
+    const DecodeOptions& options, const absl::flat_hash_set<int64_t>& task_tids) {
+  ASSIGN_OR_RETURN(std::vector<PyThread> threads, ListThreads(task_tids));
+  for (PyThread& thread : threads) RETURN_IF_ERROR(ReadStack(thread.tstate_address, options, &thread));
+  if (options.thread_names) {
+    absl::flat_hash_map<uint64_t, std::string> names = ReadThreadNames();
+    for (PyThread& thread : threads) {
+      if (auto it = names.find(thread.thread_id); it != names.end()) thread.name = it->second;
+    }
+  }
   return threads;
 }
 

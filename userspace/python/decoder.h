@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "userspace/memory/memory_reader.h"
@@ -37,8 +38,13 @@ class Decoder {
   absl::StatusOr<std::vector<PyThread>> ReadThreads(const DecodeOptions& options,
                                                     const absl::flat_hash_set<int64_t>& task_tids);
 
-  // The stack of one thread state (for samplers that already know it).
+  // The pieces ReadThreads is made of, for samplers that need less:
+  // thread states with ids, tids and GIL ownership but no frames or names;
+  absl::StatusOr<std::vector<PyThread>> ListThreads(const absl::flat_hash_set<int64_t>& task_tids);
+  // the stack of one thread state (fills frames, truncated, walk_error);
   absl::Status ReadStack(uint64_t tstate, const DecodeOptions& options, PyThread* thread);
+  // threading's names of all interpreters' threads, by pthread id.
+  absl::flat_hash_map<uint64_t, std::string> ReadThreadNames();
 
   ObjectReader& objects() { return objects_; }
   CodeCache& codes() { return codes_; }
@@ -49,7 +55,6 @@ class Decoder {
  private:
   absl::Status FillTidsFromPthreads(std::vector<PyThread>& threads,
                                     const absl::flat_hash_set<int64_t>& task_tids);
-  void FillNames(const std::vector<ThreadStateRecord>& records, std::vector<PyThread>& threads);
 
   const RuntimeInfo& runtime_;
   ObjectReader objects_;
