@@ -42,7 +42,9 @@ TEST_P(DecoderTest, DecodesThreadsAndFramesInnermostFirst) {
   EXPECT_THAT((*threads)[0].frames, ElementsAre(FrameIs("run", "/app/worker.py", 7)));
   EXPECT_THAT((*threads)[1].frames, ElementsAre(FrameIs("serve", "/app/server.py", 12),
                                                 FrameIs("<module>", "/app/main.py", 40)));
-  if (GetParam() >= 11) EXPECT_EQ((*threads)[1].tid, 100);
+  if (GetParam() >= 11) {
+    EXPECT_EQ((*threads)[1].tid, 100);
+  }
   EXPECT_TRUE((*threads)[1].walk_error.empty());
 }
 

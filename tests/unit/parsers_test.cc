@@ -92,6 +92,19 @@ TEST(ParseSyscall, ReadsNumberArgumentsAndRegisters) {
   EXPECT_FALSE(threads::ParseSyscall("", &faulting));
 }
 
+TEST(ParseSched, ReadsLastRunAndCpuTime) {
+  threads::KernelThread thread;
+  ASSERT_TRUE(threads::ParseSched(
+      "sleep (14238, #threads: 1)\n-------\n"
+      "se.exec_start                                :       2076237.449951\n"
+      "se.vruntime                                  :        627660.306596\n"
+      "se.sum_exec_runtime                          :             1.304515\n",
+      &thread));
+  EXPECT_EQ(thread.last_ran_sched_ns, 2076237449951u);
+  EXPECT_EQ(thread.cpu_time_ns, 1304515u);
+  EXPECT_FALSE(threads::ParseSched("nothing here", &thread));
+}
+
 threads::KernelThread Blocked(int64_t syscall, uint64_t arg0 = 0, uint64_t arg1 = 0) {
   threads::KernelThread thread;
   thread.state = 'S';
@@ -119,6 +132,15 @@ TEST(ClassifyKernelThread, NamesWhatABlockedThreadWaitsFor) {
   running.state = 'R';
   EXPECT_EQ(state(running), ThreadState::kRunning);
   EXPECT_EQ(threads::StateName(ThreadState::kGilWait), "gil_wait");
+
+  // sem_wait() has no timeout; sem_clockwait() passes one in args[3].
+  threads::KernelThread untimed = Blocked(202, 0x9000, 0x189);
+  EXPECT_FALSE(threads::ClassifyKernelThread(untimed, gil).timed);
+  threads::KernelThread timed = untimed;
+  timed.args[3] = 0x7ffd0000;
+  EXPECT_TRUE(threads::ClassifyKernelThread(timed, gil).timed);
+  threads::KernelThread recv = Blocked(45, 7);
+  EXPECT_EQ(threads::ClassifyKernelThread(recv, gil).fd, 7);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "userspace/threads/kernel_thread.h"
 
 #include <dirent.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -86,6 +87,54 @@ bool ParseSyscall(absl::string_view text, KernelThread* thread) {
   return true;
 }
 
+namespace {
+
+// "1234.567890" (milliseconds with 6 decimals, SPLIT_NS) -> nanoseconds.
+bool ParseSplitNs(absl::string_view text, uint64_t* ns) {
+  std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(text, '.');
+  uint64_t ms = 0;
+  uint64_t frac = 0;
+  if (!absl::SimpleAtoi(parts.first, &ms)) return false;
+  if (!parts.second.empty() && !absl::SimpleAtoi(parts.second, &frac)) return false;
+  *ns = ms * 1'000'000 + frac;
+  return true;
+}
+
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+bool ParseSched(absl::string_view text, KernelThread* thread) {
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ':');
+    absl::string_view key = absl::StripAsciiWhitespace(kv.first);
+    absl::string_view value = absl::StripAsciiWhitespace(kv.second);
+    if (key == "se.exec_start") found |= ParseSplitNs(value, &thread->last_ran_sched_ns);
+    if (key == "se.sum_exec_runtime") found |= ParseSplitNs(value, &thread->cpu_time_ns);
+  }
+  return found;
+}
+
+std::optional<int64_t> SchedClockToMonotonicOffset() {
+  // The calling thread is running, so its exec_start is at most one tick
+  // old: the smallest of a few differences is the best estimate.
+  std::optional<int64_t> best;
+  for (int i = 0; i < 3; ++i) {
+    uint64_t now = MonotonicNs();
+    absl::StatusOr<std::string> text = ReadFileToString("/proc/thread-self/sched", 8192);
+    KernelThread self;
+    if (!text.ok() || !ParseSched(*text, &self) || self.last_ran_sched_ns == 0) return std::nullopt;
+    int64_t offset = static_cast<int64_t>(now) - static_cast<int64_t>(self.last_ran_sched_ns);
+    if (!best || offset < *best) best = offset;
+  }
+  return best;
+}
+
 absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid) {
   std::string base = absl::StrCat("/proc/", pid, "/task/", tid, "/");
   KernelThread thread;
@@ -95,6 +144,9 @@ absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid) {
   // syscall needs ptrace rights; without them the state stays approximate.
   if (absl::StatusOr<std::string> syscall = ReadFileToString(base + "syscall", 4096); syscall.ok()) {
     ParseSyscall(*syscall, &thread);
+  }
+  if (absl::StatusOr<std::string> sched = ReadFileToString(base + "sched", 8192); sched.ok()) {
+    ParseSched(*sched, &thread);
   }
   if (absl::StatusOr<std::string> wchan = ReadFileToString(base + "wchan", 256); wchan.ok()) {
     thread.wchan = std::string(absl::StripAsciiWhitespace(*wchan));

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,17 @@ struct KernelThread {
   uint64_t instruction_pointer = 0;
 
   std::string wchan;  // kernel function the thread sleeps in; may be empty
+
+  // From /proc/PID/task/TID/sched (CONFIG_SCHED_DEBUG kernels), in the
+  // scheduler's clock: when the thread last ran (for a sleeping thread:
+  // when it went to sleep) and its exact CPU time. 0 if unavailable.
+  uint64_t last_ran_sched_ns = 0;
+  uint64_t cpu_time_ns = 0;
 };
+
+// Offset that turns the scheduler clock into CLOCK_MONOTONIC, measured on
+// the calling thread; nullopt without /proc/thread-self/sched.
+std::optional<int64_t> SchedClockToMonotonicOffset();
 
 // The OS thread ids of a process. kNotFound if it does not exist.
 absl::StatusOr<std::vector<int64_t>> ListTasks(pid_t pid);
@@ -48,6 +59,7 @@ absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid);
 // Parsers, exposed for tests. Return false on malformed text.
 bool ParseStat(absl::string_view text, KernelThread* thread);
 bool ParseSyscall(absl::string_view text, KernelThread* thread);
+bool ParseSched(absl::string_view text, KernelThread* thread);
 
 // x86_64 system call name ("futex"), or "syscall_N" for unnamed numbers.
 std::string SyscallName(int64_t number);

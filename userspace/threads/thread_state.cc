@@ -8,7 +8,43 @@ namespace pyhang::threads {
 namespace {
 
 StateVerdict Verdict(ThreadState state, std::string detail, uint64_t wait_address = 0) {
-  return StateVerdict{state, std::move(detail), wait_address};
+  StateVerdict verdict;
+  verdict.state = state;
+  verdict.detail = std::move(detail);
+  verdict.wait_address = wait_address;
+  return verdict;
+}
+
+constexpr uint64_t kFutexWait = 0;         // FUTEX_WAIT
+constexpr uint64_t kFutexWaitBitset = 9;   // FUTEX_WAIT_BITSET
+constexpr uint64_t kFutexCommandMask = 0x7f;  // without PRIVATE (128) / CLOCK_REALTIME (256)
+
+// Whether the blocking call has a deadline, from its arguments.
+bool HasTimeout(const KernelThread& thread) {
+  const auto& a = thread.args;
+  switch (thread.syscall) {
+    case kFutex: {
+      uint64_t command = a[1] & kFutexCommandMask;
+      return (command == kFutexWait || command == kFutexWaitBitset) && a[3] != 0;
+    }
+    case kPoll: return static_cast<int32_t>(a[2]) >= 0;
+    case kEpollWait: case kEpollPwait: return static_cast<int32_t>(a[3]) >= 0;
+    case kEpollPwait2: case kSelect: case kPselect6: return a[4] != 0;
+    case kPpoll: return a[2] != 0;
+    case kNanosleep: case kClockNanosleep: case kRtSigtimedwait: return true;
+    default: return false;
+  }
+}
+
+bool SingleFdCall(int64_t syscall) {
+  switch (syscall) {
+    case kRead: case kWrite: case kPread64: case kPwrite64: case kReadv: case kWritev:
+    case kConnect: case kAccept: case kAccept4: case kSendto: case kRecvfrom: case kSendmsg:
+    case kRecvmsg: case kRecvmmsg: case kSendmmsg: case kFlock: case kFsync: case kFdatasync:
+      return true;
+    default:
+      return false;
+  }
 }
 
 StateVerdict ClassifySyscall(const KernelThread& thread, const GilRange& gil) {
@@ -68,6 +104,14 @@ absl::string_view StateName(ThreadState state) {
   return "unknown";
 }
 
+StateVerdict ClassifyBlocked(const KernelThread& thread, const GilRange& gil) {
+  StateVerdict verdict = ClassifySyscall(thread, gil);
+  verdict.timed = HasTimeout(thread);
+  if (SingleFdCall(thread.syscall)) verdict.fd = static_cast<int>(thread.args[0]);
+  if (verdict.timed && verdict.state == ThreadState::kLockWait) verdict.detail += " (with timeout)";
+  return verdict;
+}
+
 StateVerdict ClassifyKernelThread(const KernelThread& thread, const GilRange& gil) {
   if (thread.state == 'R') return Verdict(ThreadState::kRunning, "on CPU or runnable");
   if (thread.state == 'D') return Verdict(ThreadState::kIoWait, "uninterruptible wait (disk or device)");
@@ -76,7 +120,7 @@ StateVerdict ClassifyKernelThread(const KernelThread& thread, const GilRange& gi
     case SyscallStatus::kRunning:
       return Verdict(ThreadState::kRunning, "on CPU");
     case SyscallStatus::kInSyscall:
-      return ClassifySyscall(thread, gil);
+      return ClassifyBlocked(thread, gil);
     case SyscallStatus::kNotInSyscall:
       return Verdict(ThreadState::kUnknown, "blocked outside a system call");
     case SyscallStatus::kUnknown:

@@ -42,6 +42,10 @@ struct StateVerdict {
   ThreadState state = ThreadState::kUnknown;
   std::string detail;       // e.g. "futex wait on 0x7f..", "clock_nanosleep"
   uint64_t wait_address = 0;  // futex address for lock and GIL waits
+  // The wait has a deadline (a timed futex, poll/select with a timeout,
+  // a sleep): the thread will wake up by itself.
+  bool timed = false;
+  int fd = -1;  // the file descriptor of an io_wait on one fd
 };
 
 StateVerdict ClassifyKernelThread(const KernelThread& thread, const GilRange& gil);

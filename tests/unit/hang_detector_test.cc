@@ -1,0 +1,256 @@
+// The hang detector over synthetic observation streams: what becomes a
+// finding, when, with which evidence, and what must never be one.
+#include "userspace/analysis/hang_detector.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pyhang::analysis {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using threads::ThreadState;
+
+constexpr uint64_t kSecond = 1'000'000'000;
+constexpr uint64_t kTick = kSecond / 4;
+
+python::PyFrame Frame(const std::string& function, const std::string& file, int line, uint64_t code,
+                      int64_t instruction = 10) {
+  python::PyFrame frame;
+  frame.function = frame.qualname = function;
+  frame.file = file;
+  frame.line = line;
+  frame.code_address = code;
+  frame.instruction = instruction;
+  return frame;
+}
+
+ThreadObservation Blocked(int64_t tid, ThreadState state, std::vector<python::PyFrame> frames,
+                          uint64_t wait = 0x1000) {
+  ThreadObservation thread;
+  thread.tid = tid;
+  thread.name = "t" + std::to_string(tid);
+  thread.verdict.state = state;
+  thread.verdict.wait_address = wait;
+  thread.verdict.detail = "futex wait";
+  thread.frames = std::move(frames);
+  return thread;
+}
+
+ThreadObservation Running(int64_t tid, std::vector<python::PyFrame> frames, uint64_t cpu_ns) {
+  ThreadObservation thread;
+  thread.tid = tid;
+  thread.verdict.state = ThreadState::kRunning;
+  thread.frames = std::move(frames);
+  thread.cpu_ns = cpu_ns;
+  return thread;
+}
+
+class HangDetectorTest : public ::testing::Test {
+ protected:
+  HangDetectorTest() : detector_(HangOptions{5.0, 0.9, 16}) {}
+
+  // Observes `threads` at the next tick; returns the events.
+  std::vector<FindingEvent> Step(std::vector<ThreadObservation> threads, int64_t gil_holder = 0) {
+    ProcessObservation observation;
+    observation.pid = 1;
+    observation.time_ns = now_ += kTick;
+    observation.interval_ns = kTick;
+    observation.gil_holder_tid = gil_holder;
+    observation.threads = std::move(threads);
+    return detector_.Observe(observation);
+  }
+  // Steps `ticks` times with the same threads; returns all events.
+  std::vector<FindingEvent> StepFor(int ticks, const std::function<std::vector<ThreadObservation>(int)>& threads,
+                                    int64_t gil_holder = 0) {
+    std::vector<FindingEvent> all;
+    for (int i = 0; i < ticks; ++i) {
+      for (FindingEvent& event : Step(threads(i), gil_holder)) all.push_back(std::move(event));
+    }
+    return all;
+  }
+
+  HangDetector detector_;
+  uint64_t now_ = 1000 * kSecond;
+};
+
+TEST_F(HangDetectorTest, LockWaitIsReportedOnceAfterTheThresholdAndEndsWhenItMoves) {
+  auto stuck = [](int) {
+    return std::vector<ThreadObservation>{
+        Blocked(7, ThreadState::kLockWait, {Frame("consume", "app.py", 12, 0xc0de)})};
+  };
+  EXPECT_TRUE(StepFor(20, stuck).empty());  // 5 s: not yet
+  std::vector<FindingEvent> events = StepFor(2, stuck);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].started);
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kLockWait);
+  EXPECT_THAT(events[0].finding.tids, ElementsAre(7));
+  EXPECT_GE(events[0].finding.DurationSeconds(now_), 5.0);
+  EXPECT_LE(events[0].finding.DurationSeconds(now_), 5.5);
+  EXPECT_TRUE(StepFor(10, stuck).empty());  // reported once
+
+  events = Step({Running(7, {Frame("consume", "app.py", 13, 0xc0de)}, kTick / 10)});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_FALSE(events[0].started);
+  EXPECT_EQ(events[0].end_reason, "condition cleared");
+}
+
+TEST_F(HangDetectorTest, KernelBlockedSinceReportsAtOnceWhenAttachingLate) {
+  ThreadObservation thread = Blocked(7, ThreadState::kLockWait, {Frame("consume", "app.py", 12, 0xc0de)});
+  thread.blocked_since_ns = now_ - 60 * kSecond;
+  std::vector<FindingEvent> events = Step({thread});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_GE(events[0].finding.DurationSeconds(now_), 60.0);
+}
+
+TEST_F(HangDetectorTest, TwoThreadsWaitingOnEachOthersLocksAreOneDeadlock) {
+  LockRef a{0xa000, "_thread.lock", 0xa100};
+  LockRef b{0xb000, "_thread.lock", 0xb100};
+  auto threads = [&](int) {
+    ThreadObservation one = Blocked(1, ThreadState::kLockWait, {Frame("transfer", "bank.py", 19, 0x1)}, a.futex);
+    one.waiting_for = b;
+    one.holds = {HeldLock{a, OwnershipEvidence::kWithBlock, "transfer (bank.py:18)"}};
+    ThreadObservation two = Blocked(2, ThreadState::kLockWait, {Frame("audit", "bank.py", 26, 0x2)}, b.futex);
+    two.waiting_for = a;
+    two.holds = {HeldLock{b, OwnershipEvidence::kWithBlock, "audit (bank.py:25)"}};
+    return std::vector<ThreadObservation>{one, two};
+  };
+  std::vector<FindingEvent> events = StepFor(22, threads);
+  ASSERT_EQ(events.size(), 1u) << "a deadlock, and no separate lock_wait findings";
+  const Finding& f = events[0].finding;
+  EXPECT_EQ(f.kind, FindingKind::kDeadlock);
+  EXPECT_THAT(f.tids, ElementsAre(1, 2));
+  ASSERT_EQ(f.evidence.cycle.size(), 2u);
+  EXPECT_EQ(f.evidence.cycle[0].held_by, 2);
+  EXPECT_EQ(f.evidence.cycle[1].held_by, 1);
+  EXPECT_THAT(f.evidence.summary, HasSubstr("waits for <_thread.lock at 0xb000> held by thread 2"));
+  EXPECT_EQ(detector_.StateOf(1), ThreadState::kDeadlock);
+}
+
+TEST_F(HangDetectorTest, AmbiguousInferredOwnerIsNotACycle) {
+  LockRef a{0xa000, "_thread.lock", 0xa100};
+  LockRef b{0xb000, "_thread.lock", 0xb100};
+  auto threads = [&](int) {
+    ThreadObservation one = Blocked(1, ThreadState::kLockWait, {Frame("f", "x.py", 1, 0x1)});
+    one.waiting_for = b;
+    one.holds = {HeldLock{a, OwnershipEvidence::kAcquireInCode, ""}};
+    ThreadObservation two = Blocked(2, ThreadState::kLockWait, {Frame("g", "x.py", 2, 0x2)});
+    two.waiting_for = a;
+    two.holds = {HeldLock{b, OwnershipEvidence::kAcquireInCode, ""}};
+    ThreadObservation three = Blocked(3, ThreadState::kSleep, {Frame("h", "x.py", 3, 0x3)});
+    three.holds = {HeldLock{b, OwnershipEvidence::kAcquireInCode, ""}};  // also could hold b
+    return std::vector<ThreadObservation>{one, two, three};
+  };
+  std::vector<FindingEvent> events = StepFor(22, threads);
+  for (const FindingEvent& event : events) EXPECT_NE(event.finding.kind, FindingKind::kDeadlock);
+}
+
+TEST_F(HangDetectorTest, IdleWorkersTimedWaitsAndSleepersAreNeverFindings) {
+  auto threads = [](int) {
+    ThreadObservation pool = Blocked(1, ThreadState::kLockWait,
+                                     {Frame("_worker", "/usr/lib/python3.11/concurrent/futures/thread.py", 81, 0x1),
+                                      Frame("run", "/usr/lib/python3.11/threading.py", 975, 0x2)});
+    ThreadObservation poller = Blocked(2, ThreadState::kLockWait, {Frame("wait", "threading.py", 327, 0x3)});
+    poller.verdict.timed = true;
+    ThreadObservation sleeper = Blocked(3, ThreadState::kSleep, {Frame("schedule", "cron.py", 5, 0x4)});
+    ThreadObservation loop = Blocked(4, ThreadState::kIoWait,
+                                     {Frame("select", "/usr/lib/python3.11/selectors.py", 468, 0x5),
+                                      Frame("_run_once", "/usr/lib/python3.11/asyncio/base_events.py", 1884, 0x6)});
+    ThreadObservation server = Blocked(5, ThreadState::kIoWait, {Frame("accept", "socket.py", 294, 0x7)});
+    server.verdict.detail = "accept4 on fd 3";
+    return std::vector<ThreadObservation>{pool, poller, sleeper, loop, server};
+  };
+  EXPECT_TRUE(StepFor(4 * 60, threads).empty());
+  EXPECT_EQ(detector_.StateOf(1), ThreadState::kIdle);
+  EXPECT_EQ(detector_.StateOf(4), ThreadState::kIdle);
+  EXPECT_EQ(detector_.StateOf(5), ThreadState::kIdle);
+  EXPECT_EQ(detector_.StateOf(3), ThreadState::kSleep);
+}
+
+TEST_F(HangDetectorTest, BusyLoopConfinedToOneFrameIsReportedWithItsLines) {
+  auto threads = [](int i) {
+    return std::vector<ThreadObservation>{
+        Running(9, {Frame("spin", "loop.py", 4 + i % 2, 0xa, 10 + i % 2), Frame("<module>", "loop.py", 9, 0xb)},
+                kTick)};
+  };
+  std::vector<FindingEvent> events = StepFor(22, threads);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kBusyLoop);
+  EXPECT_THAT(events[0].finding.evidence.loop_lines, ElementsAre("loop.py:4", "loop.py:5"));
+  EXPECT_EQ(detector_.StateOf(9), ThreadState::kBusyLoop);
+}
+
+TEST_F(HangDetectorTest, HealthyWorkerWhoseStackMovesIsNotABusyLoop) {
+  auto threads = [](int i) {
+    std::vector<python::PyFrame> frames = {Frame("work", "w.py", 10, 0xa, 20)};
+    if (i % 3 == 0) frames.insert(frames.begin(), Frame("parse", "w.py", 30 + i % 7, 0xb, i));
+    if (i % 3 == 1) frames.insert(frames.begin(), Frame("checksum", "w.py", 50, 0xc, i));
+    return std::vector<ThreadObservation>{Running(9, frames, kTick)};
+  };
+  EXPECT_TRUE(StepFor(4 * 60, threads).empty());
+}
+
+TEST_F(HangDetectorTest, FrozenStackOnCpuIsANativeLoopAndStarvesGilWaiters) {
+  auto threads = [](int i) {
+    ThreadObservation native = Running(3, {Frame("call_c", "ext.py", 7, 0xa, 42)}, kTick);
+    native.holds_gil = true;
+    native.progress_fingerprint = 1234;
+    native.native_symbols = {"spin_forever"};
+    ThreadObservation starving = Blocked(4, ThreadState::kGilWait, {Frame("tick", "ui.py", 3, 0xb)});
+    if (i % 5 == 0) starving.verdict.state = ThreadState::kRunning;  // woke up, did not get it
+    return std::vector<ThreadObservation>{native, starving};
+  };
+  std::vector<FindingEvent> events = StepFor(22, threads, /*gil_holder=*/3);
+  ASSERT_EQ(events.size(), 2u);
+  std::map<FindingKind, const Finding*> by_kind;
+  for (const FindingEvent& event : events) by_kind[event.finding.kind] = &event.finding;
+  ASSERT_TRUE(by_kind.count(FindingKind::kNativeLoop));
+  ASSERT_TRUE(by_kind.count(FindingKind::kGilWait));
+  EXPECT_THAT(by_kind[FindingKind::kNativeLoop]->evidence.native_symbols, ElementsAre("spin_forever"));
+  EXPECT_EQ(by_kind[FindingKind::kGilWait]->evidence.gil_holder_tid, 3);
+  EXPECT_THAT(by_kind[FindingKind::kGilWait]->evidence.summary, HasSubstr("running call_c (ext.py:7)"));
+}
+
+TEST_F(HangDetectorTest, AsyncioLoopBlockedInACoroutineIsAFinding) {
+  auto threads = [](int) {
+    return std::vector<ThreadObservation>{Blocked(
+        5, ThreadState::kSleep,
+        {Frame("fetch", "svc.py", 20, 0x1), Frame("_run", "/usr/lib/python3.11/asyncio/events.py", 80, 0x2),
+         Frame("_run_once", "/usr/lib/python3.11/asyncio/base_events.py", 1922, 0x3)})};
+  };
+  std::vector<FindingEvent> events = StepFor(22, threads);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].finding.evidence.asyncio_loop_stalled);
+  ASSERT_EQ(events[0].finding.evidence.coroutine_frames.size(), 1u);
+  EXPECT_EQ(events[0].finding.evidence.coroutine_frames[0].function, "fetch");
+  EXPECT_THAT(events[0].finding.evidence.summary, HasSubstr("asyncio event loop stalled inside fetch"));
+}
+
+TEST_F(HangDetectorTest, ThreadExitAndEndAllCloseFindingsWithAReason) {
+  auto stuck = [](int) {
+    return std::vector<ThreadObservation>{Blocked(7, ThreadState::kIoWait, {Frame("recv", "c.py", 2, 0x1)}),
+                                          Blocked(8, ThreadState::kIoWait, {Frame("recv", "c.py", 2, 0x1)})};
+  };
+  ASSERT_EQ(StepFor(22, stuck).size(), 2u);
+  std::vector<FindingEvent> events = Step({Blocked(8, ThreadState::kIoWait, {Frame("recv", "c.py", 2, 0x1)})});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].end_reason, "thread exited");
+  events = detector_.EndAll(now_, "process exited");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].end_reason, "process exited");
+  EXPECT_TRUE(detector_.OpenFindings().empty());
+}
+
+TEST_F(HangDetectorTest, ChurningThreadsLeaveNoStaleFindings) {
+  // Short-lived threads, each blocked for 2 s and replaced by a new one.
+  std::vector<FindingEvent> events = StepFor(4 * 60, [](int i) {
+    int64_t tid = 100 + i / 8;
+    return std::vector<ThreadObservation>{Blocked(tid, ThreadState::kLockWait, {Frame("job", "j.py", 1, 0x1)})};
+  });
+  EXPECT_TRUE(events.empty());
+  EXPECT_TRUE(detector_.OpenFindings().empty());
+}
+
+}  // namespace
+}  // namespace pyhang::analysis

@@ -1,0 +1,65 @@
+#include "userspace/analysis/aggregator.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace pyhang::analysis {
+
+bool IsIdleState(threads::ThreadState state) {
+  return state == threads::ThreadState::kIdle || state == threads::ThreadState::kSleep;
+}
+
+Aggregator::Aggregator(profile::Profile& profile, const AggregatorOptions& options)
+    : profile_(profile), options_(options) {
+  profile_.sample_period_ns = options.sample_period_ns;
+  profile_.wall_mode = options.mode == ProfileMode::kWall;
+}
+
+bool Aggregator::Wanted(const sampler::StackSample& sample) const {
+  if (sample.on_cpu) return true;
+  if (options_.mode == ProfileMode::kCpu) return options_.idle;
+  return options_.idle || !IsIdleState(sample.state);
+}
+
+uint32_t Aggregator::FrameId(const python::PyFrame& frame) {
+  auto key = std::make_tuple(frame.qualname, frame.file, frame.line);
+  if (auto it = frame_ids_.find(key); it != frame_ids_.end()) return it->second;
+  uint32_t id = profile_.InternFrame(
+      profile::Frame{profile::FrameKind::kPython, frame.qualname, frame.file, frame.line});
+  frame_ids_.emplace(std::move(key), id);
+  return id;
+}
+
+bool Aggregator::Add(const sampler::StackSample& sample, const std::string& thread_name) {
+  if (!Wanted(sample)) {
+    ++filtered_;
+    return false;
+  }
+  std::vector<uint32_t> stack;
+  stack.reserve(sample.frames.size() + 3);
+  if (options_.thread_roots) {
+    std::string label = absl::StrCat("thread ", sample.tid);
+    if (!thread_name.empty()) absl::StrAppend(&label, " (", thread_name, ")");
+    stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kThread, label, "", 0}));
+  }
+  for (auto it = sample.frames.rbegin(); it != sample.frames.rend(); ++it) stack.push_back(FrameId(*it));
+  if (!sample.on_cpu) {
+    std::string state = absl::StrCat("[", threads::StateName(sample.state), "]");
+    stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kState, state, "", 0}));
+  } else if (sample.frames.empty()) {
+    // On CPU without Python frames: native code or a thread not running Python.
+    std::string name = sample.native_leaf.empty() ? "[native]" : sample.native_leaf;
+    stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kNative, name, "", 0}));
+  }
+  uint32_t thread = profile_.InternThread(sample.tid, thread_name);
+  // Counts are in units of the sampling period so that off-CPU time and
+  // on-CPU samples add up in one flamegraph.
+  uint64_t period = std::max<uint64_t>(options_.sample_period_ns, 1);
+  uint64_t count = sample.on_cpu ? 1 : std::max<uint64_t>(1, (sample.weight_ns + period / 2) / period);
+  profile_.AddSample(profile_.InternStack(stack), thread, count, sample.weight_ns);
+  ++added_;
+  return true;
+}
+
+}  // namespace pyhang::analysis

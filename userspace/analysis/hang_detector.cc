@@ -1,0 +1,385 @@
+#include "userspace/analysis/hang_detector.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "userspace/analysis/idle_patterns.h"
+#include "userspace/analysis/wait_graph.h"
+
+namespace pyhang::analysis {
+namespace {
+
+using threads::ThreadState;
+
+uint64_t StackHash(const std::vector<python::PyFrame>& frames) {
+  uint64_t hash = frames.size();
+  for (const python::PyFrame& frame : frames) hash = absl::HashOf(hash, frame.code_address, frame.instruction);
+  return hash;
+}
+
+// The innermost frame's instruction is left out: a loop moves it.
+uint64_t ShapeHash(const std::vector<python::PyFrame>& frames) {
+  uint64_t hash = frames.size() + 1;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    hash = absl::HashOf(hash, frames[i].code_address, i == 0 ? int64_t{-2} : frames[i].instruction);
+  }
+  return hash;
+}
+
+std::string Where(const python::PyFrame& frame) {
+  return absl::StrCat(frame.qualname, " (", frame.file, ":", frame.line, ")");
+}
+
+std::string ThreadLabel(const ThreadObservation& thread) {
+  return thread.name.empty() ? absl::StrCat("thread ", thread.tid)
+                             : absl::StrCat("thread ", thread.tid, " \"", thread.name, "\"");
+}
+
+std::string LockLabel(const LockRef& lock) {
+  if (lock.address == 0) return absl::StrFormat("a lock (futex 0x%x)", lock.futex);
+  return absl::StrFormat("<%s at 0x%x>", lock.type.empty() ? "lock" : lock.type, lock.address);
+}
+
+const ThreadObservation* FindThread(const ProcessObservation& observation, int64_t tid) {
+  for (const ThreadObservation& thread : observation.threads) {
+    if (thread.tid == tid) return &thread;
+  }
+  return nullptr;
+}
+
+// The frames of the coroutine(s) an event loop thread is running right now.
+std::vector<python::PyFrame> CoroutineFrames(const std::vector<python::PyFrame>& frames, size_t loop_index) {
+  std::vector<python::PyFrame> coroutine;
+  for (size_t i = 0; i < loop_index; ++i) {
+    if (FrameIs(frames[i], "_run", "asyncio/events.py")) continue;  // Handle._run
+    coroutine.push_back(frames[i]);
+  }
+  return coroutine;
+}
+
+}  // namespace
+
+absl::string_view KindName(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::kLockWait: return "lock_wait";
+    case FindingKind::kGilWait: return "gil_wait";
+    case FindingKind::kIoWait: return "io_wait";
+    case FindingKind::kBusyLoop: return "busy_loop";
+    case FindingKind::kNativeLoop: return "native_loop";
+    case FindingKind::kDeadlock: return "deadlock";
+  }
+  return "unknown";
+}
+
+absl::string_view EvidenceName(OwnershipEvidence evidence) {
+  switch (evidence) {
+    case OwnershipEvidence::kRLockOwner: return "rlock_owner";
+    case OwnershipEvidence::kWithBlock: return "with_block";
+    case OwnershipEvidence::kThreadStarted: return "thread_running";
+    case OwnershipEvidence::kAcquireInCode: return "inferred_acquire";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// The blocked condition a thread is in, as a key that stays equal while the
+// thread stays stuck in the same place; "" if it is not stuck.
+std::string BlockedKey(const ThreadObservation& thread) {
+  const ThreadState state = thread.verdict.state;
+  if (IdleReason(thread)) return "";
+  bool in_event_loop = EventLoopFrame(thread.frames).has_value();
+  switch (state) {
+    case ThreadState::kLockWait:
+      if (thread.verdict.timed && !in_event_loop) return "";  // wakes up by itself
+      break;
+    case ThreadState::kGilWait:
+    case ThreadState::kIoWait:
+      break;
+    case ThreadState::kSleep:
+      if (!in_event_loop) return "";  // sleeping is fine, except on an event loop
+      break;
+    default:
+      return "";
+  }
+  return absl::StrCat(threads::StateName(state), "|", thread.verdict.wait_address, "|",
+                      thread.verdict.fd, "|", StackHash(thread.frames));
+}
+
+}  // namespace
+
+void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns) {
+  Track& track = tracks_[thread.tid];
+  Tick tick;
+  tick.time_ns = now_ns;
+  tick.cpu_ns = thread.cpu_ns;
+  tick.stack = StackHash(thread.frames);
+  tick.shape = ShapeHash(thread.frames);
+  tick.progress = thread.progress_fingerprint;
+  if (!thread.frames.empty()) {
+    tick.innermost_line = absl::StrCat(thread.frames.front().file, ":", thread.frames.front().line);
+  }
+  const bool same_stack_as_before = !track.ticks.empty() && track.ticks.back().stack == tick.stack;
+  track.ticks.push_back(tick);
+  // Keep one tick older than the threshold so windows can be measured.
+  while (track.ticks.size() > 2 && track.ticks[1].time_ns + ThresholdNs() * 2 < now_ns) track.ticks.pop_front();
+
+  std::string key = BlockedKey(thread);
+  // A thread starving for the GIL wakes every switch interval: a glimpse of
+  // it running on the same stack without the GIL continues the wait.
+  bool gil_glimpse = key.empty() && absl::StartsWith(track.blocked_key, "gil_wait|") &&
+                     thread.verdict.state == ThreadState::kRunning && !thread.holds_gil &&
+                     same_stack_as_before;
+  if (!gil_glimpse && key != track.blocked_key) {
+    track.blocked_key = key;
+    track.blocked_since_ns = now_ns;
+    // The kernel may know the thread blocked long before we looked.
+    if (!key.empty() && thread.blocked_since_ns != 0 && thread.blocked_since_ns < now_ns &&
+        thread.verdict.state != ThreadState::kGilWait) {
+      track.blocked_since_ns = thread.blocked_since_ns;
+    }
+  }
+
+  if (thread.verdict.state == ThreadState::kRunning && !thread.frames.empty()) {
+    if (tick.shape != track.loop_shape) {
+      track.loop_shape = tick.shape;
+      track.loop_since_ns = now_ns;
+    }
+  } else if (!gil_glimpse) {
+    track.loop_shape = 0;
+  }
+  track.state = IdleReason(thread) ? ThreadState::kIdle : thread.verdict.state;
+  track.last = thread;
+}
+
+void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
+                                       const ThreadObservation& thread, std::vector<Candidate>* out) {
+  const Track& track = tracks_.at(thread.tid);
+  if (track.blocked_key.empty()) return;
+  Candidate candidate;
+  Finding& f = candidate.finding;
+  f.tids = {thread.tid};
+  f.since_ns = track.blocked_since_ns;
+  f.threads = {thread};
+  f.key = absl::StrCat(thread.tid, "|", track.blocked_key);
+  Evidence& e = f.evidence;
+  e.blocking_call = thread.verdict.detail;
+  const ThreadState state = thread.verdict.state;
+  if (state == ThreadState::kLockWait) {
+    f.kind = FindingKind::kLockWait;
+    e.waits_for_notification = thread.waits_for_notification;
+    e.lock = thread.waiting_for;
+    absl::flat_hash_map<int64_t, CycleEdge> edges = BuildWaitEdges(observation.threads);
+    if (auto it = edges.find(thread.tid); it != edges.end()) {
+      e.owner_tid = it->second.held_by;
+      e.owner_evidence = it->second.how;
+      e.owner_where = it->second.where;
+    }
+    if (e.waits_for_notification) {
+      e.summary = "waits for a notification (Condition.wait) that has not come";
+    } else {
+      e.summary = absl::StrCat("waits for ", thread.waiting_for ? LockLabel(*thread.waiting_for) : "a lock");
+    }
+    if (const ThreadObservation* owner = e.owner_tid ? FindThread(observation, e.owner_tid) : nullptr) {
+      absl::StrAppend(&e.summary, ", held by ", ThreadLabel(*owner));
+      if (!e.owner_where.empty()) absl::StrAppend(&e.summary, " in ", e.owner_where);
+      f.threads.push_back(*owner);
+    } else if (!e.waits_for_notification && thread.waiting_for) {
+      absl::StrAppend(&e.summary, " (owner unknown)");
+    }
+  } else if (state == ThreadState::kGilWait) {
+    f.kind = FindingKind::kGilWait;
+    e.gil_holder_tid = observation.gil_holder_tid;
+    e.summary = "waits for the GIL";
+    if (const ThreadObservation* holder = FindThread(observation, observation.gil_holder_tid)) {
+      absl::StrAppend(&e.summary, ", held by ", ThreadLabel(*holder));
+      if (!holder->frames.empty()) absl::StrAppend(&e.summary, " running ", Where(holder->frames.front()));
+      f.threads.push_back(*holder);
+    }
+  } else {
+    // io_wait, or time.sleep() on an event loop thread, which starves the
+    // loop just like blocking I/O does.
+    f.kind = FindingKind::kIoWait;
+    e.io = thread.io;
+    e.summary = absl::StrCat("blocked in ", thread.verdict.detail);
+    if (thread.io && !thread.io->description.empty()) absl::StrAppend(&e.summary, " (", thread.io->description, ")");
+  }
+  if (std::optional<size_t> loop = EventLoopFrame(thread.frames)) {
+    e.asyncio_loop_stalled = true;
+    e.coroutine_frames = CoroutineFrames(thread.frames, *loop);
+    std::string inside = e.coroutine_frames.empty() ? "" : absl::StrCat(" inside ", Where(e.coroutine_frames.back()));
+    e.summary = absl::StrCat("asyncio event loop stalled", inside, ": ", e.summary);
+  }
+  candidate.ready = observation.time_ns - f.since_ns >= ThresholdNs();
+  out->push_back(std::move(candidate));
+}
+
+void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t now_ns,
+                                    std::vector<Candidate>* out) {
+  const Track& track = tracks_.at(thread.tid);
+  if (track.loop_shape == 0 || now_ns <= track.loop_since_ns) return;
+  uint64_t cpu_ns = 0;
+  bool frozen = true;
+  std::set<std::string> lines;
+  const Tick* first = nullptr;
+  for (const Tick& tick : track.ticks) {
+    if (tick.time_ns < track.loop_since_ns) continue;
+    if (first == nullptr) {
+      first = &tick;
+    } else {
+      cpu_ns += tick.cpu_ns;
+      frozen &= tick.stack == first->stack && tick.progress == first->progress;
+    }
+    lines.insert(tick.innermost_line);
+  }
+  if (first == nullptr || first == &track.ticks.back()) return;  // one observation says nothing
+  const double elapsed = static_cast<double>(now_ns - track.loop_since_ns);
+  const double cpu_fraction = std::min(1.0, static_cast<double>(cpu_ns) / elapsed);
+  if (cpu_fraction < options_.busy_cpu_fraction) return;
+  if (!frozen && lines.size() > options_.max_loop_lines) return;
+  Candidate candidate;
+  Finding& f = candidate.finding;
+  f.kind = frozen ? FindingKind::kNativeLoop : FindingKind::kBusyLoop;
+  f.tids = {thread.tid};
+  f.since_ns = track.loop_since_ns;
+  f.threads = {thread};
+  f.key = absl::StrCat(thread.tid, "|", KindName(f.kind), "|", track.loop_shape);
+  Evidence& e = f.evidence;
+  e.cpu_fraction = cpu_fraction;
+  e.loop_lines.assign(lines.begin(), lines.end());
+  e.native_symbols = thread.native_symbols;
+  std::string where = thread.frames.empty() ? "" : Where(thread.frames.front());
+  if (frozen) {
+    e.summary = absl::StrFormat("on CPU %.0f%% of the time while its Python stack is frozen at %s: native code is looping",
+                                cpu_fraction * 100, where);
+  } else {
+    e.summary = absl::StrFormat("on CPU %.0f%% of the time looping in %s over lines %s", cpu_fraction * 100,
+                                thread.frames.front().qualname, absl::StrJoin(e.loop_lines, ", "));
+  }
+  if (thread.holds_gil) absl::StrAppend(&e.summary, ", holding the GIL");
+  candidate.ready = now_ns - f.since_ns >= ThresholdNs();
+  out->push_back(std::move(candidate));
+}
+
+void HangDetector::AddDeadlockCandidates(const ProcessObservation& observation, std::vector<Candidate>* out,
+                                         absl::flat_hash_set<int64_t>* deadlocked) {
+  // Only threads that are stuck (an untimed wait) can be part of a deadlock.
+  std::vector<ThreadObservation> stuck;
+  for (const ThreadObservation& thread : observation.threads) {
+    const Track& track = tracks_.at(thread.tid);
+    ThreadObservation copy = thread;
+    if (track.blocked_key.empty() || thread.verdict.state != ThreadState::kLockWait) copy.waiting_for.reset();
+    stuck.push_back(std::move(copy));
+  }
+  for (std::vector<CycleEdge>& cycle : FindCycles(BuildWaitEdges(stuck))) {
+    Candidate candidate;
+    Finding& f = candidate.finding;
+    f.kind = FindingKind::kDeadlock;
+    std::vector<std::string> steps;
+    for (const CycleEdge& edge : cycle) {
+      f.tids.push_back(edge.tid);
+      f.since_ns = std::max(f.since_ns, tracks_.at(edge.tid).blocked_since_ns);
+      const ThreadObservation* waiter = FindThread(observation, edge.tid);
+      const ThreadObservation* holder = FindThread(observation, edge.held_by);
+      if (waiter != nullptr) f.threads.push_back(*waiter);
+      steps.push_back(absl::StrCat(waiter ? ThreadLabel(*waiter) : absl::StrCat("thread ", edge.tid),
+                                   " waits for ", LockLabel(edge.lock), " held by ",
+                                   holder ? ThreadLabel(*holder) : absl::StrCat("thread ", edge.held_by)));
+      deadlocked->insert(edge.tid);
+    }
+    std::vector<int64_t> sorted = f.tids;
+    std::sort(sorted.begin(), sorted.end());
+    f.key = absl::StrCat("deadlock|", absl::StrJoin(sorted, ","));
+    f.evidence.cycle = std::move(cycle);
+    f.evidence.summary = absl::StrCat("deadlock: ", absl::StrJoin(steps, "; "));
+    candidate.ready = observation.time_ns - f.since_ns >= ThresholdNs();
+    out->push_back(std::move(candidate));
+  }
+}
+
+std::vector<FindingEvent> HangDetector::Reconcile(std::vector<Candidate> candidates, uint64_t now_ns,
+                                                  const absl::flat_hash_set<int64_t>& alive) {
+  std::vector<FindingEvent> events;
+  absl::flat_hash_set<std::string> present;
+  for (Candidate& candidate : candidates) {
+    const std::string key = candidate.finding.key;
+    if (auto it = open_.find(key); it != open_.end()) {
+      it->second.threads = std::move(candidate.finding.threads);
+      it->second.evidence = std::move(candidate.finding.evidence);
+      present.insert(key);
+    } else if (candidate.ready) {
+      Finding finding = std::move(candidate.finding);
+      finding.id = next_id_++;
+      finding.reported_ns = now_ns;
+      events.push_back(FindingEvent{true, finding, now_ns, ""});
+      open_.emplace(key, std::move(finding));
+      present.insert(key);
+    }
+  }
+  for (auto it = open_.begin(); it != open_.end();) {
+    if (present.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    bool exited = std::any_of(it->second.tids.begin(), it->second.tids.end(),
+                              [&](int64_t tid) { return !alive.contains(tid); });
+    events.push_back(FindingEvent{false, it->second, now_ns, exited ? "thread exited" : "condition cleared"});
+    open_.erase(it++);
+  }
+  return events;
+}
+
+std::vector<FindingEvent> HangDetector::Observe(const ProcessObservation& observation) {
+  absl::flat_hash_set<int64_t> alive;
+  for (const ThreadObservation& thread : observation.threads) {
+    alive.insert(thread.tid);
+    UpdateTrack(thread, observation.time_ns);
+  }
+  for (auto it = tracks_.begin(); it != tracks_.end();) {
+    if (alive.contains(it->first)) ++it; else tracks_.erase(it++);
+  }
+  std::vector<Candidate> candidates;
+  absl::flat_hash_set<int64_t> deadlocked;
+  AddDeadlockCandidates(observation, &candidates, &deadlocked);
+  for (const ThreadObservation& thread : observation.threads) {
+    if (deadlocked.contains(thread.tid)) {
+      tracks_[thread.tid].state = ThreadState::kDeadlock;
+      continue;
+    }
+    AddBlockedCandidate(observation, thread, &candidates);
+    AddLoopCandidate(thread, observation.time_ns, &candidates);
+  }
+  return Reconcile(std::move(candidates), observation.time_ns, alive);
+}
+
+std::vector<FindingEvent> HangDetector::EndAll(uint64_t now_ns, const std::string& reason) {
+  std::vector<FindingEvent> events;
+  for (const Finding* finding : OpenFindings()) events.push_back(FindingEvent{false, *finding, now_ns, reason});
+  open_.clear();
+  return events;
+}
+
+std::vector<const Finding*> HangDetector::OpenFindings() const {
+  std::vector<const Finding*> findings;
+  for (const auto& [key, finding] : open_) findings.push_back(&finding);
+  std::sort(findings.begin(), findings.end(), [](const Finding* a, const Finding* b) { return a->id < b->id; });
+  return findings;
+}
+
+ThreadState HangDetector::StateOf(int64_t tid) const {
+  auto it = tracks_.find(tid);
+  if (it == tracks_.end()) return ThreadState::kUnknown;
+  for (const auto& [key, finding] : open_) {
+    if (std::find(finding.tids.begin(), finding.tids.end(), tid) == finding.tids.end()) continue;
+    if (finding.kind == FindingKind::kBusyLoop) return ThreadState::kBusyLoop;
+    if (finding.kind == FindingKind::kNativeLoop) return ThreadState::kNativeLoop;
+  }
+  return it->second.state;
+}
+
+}  // namespace pyhang::analysis

@@ -1,0 +1,83 @@
+// Turns a stream of process observations into hang findings: a condition
+// (a thread stuck on a lock, the GIL, I/O, in a Python busy loop or a
+// native loop; a deadlock cycle) that has lasted --hang-threshold seconds
+// becomes a finding with its evidence, and ends when the condition clears.
+#ifndef PYHANG_USERSPACE_ANALYSIS_HANG_DETECTOR_H_
+#define PYHANG_USERSPACE_ANALYSIS_HANG_DETECTOR_H_
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "userspace/analysis/finding.h"
+#include "userspace/analysis/observation.h"
+
+namespace pyhang::analysis {
+
+struct HangOptions {
+  double threshold_s = 5.0;
+  double busy_cpu_fraction = 0.9;  // on CPU at least this share of the time
+  size_t max_loop_lines = 16;      // a busy loop spans at most this many lines
+};
+
+class HangDetector {
+ public:
+  explicit HangDetector(const HangOptions& options) : options_(options) {}
+
+  // Feeds one observation; returns findings that started or ended.
+  std::vector<FindingEvent> Observe(const ProcessObservation& observation);
+  // Ends every open finding (the process exited, the user stopped watching).
+  std::vector<FindingEvent> EndAll(uint64_t now_ns, const std::string& reason);
+
+  // Open findings, oldest first.
+  std::vector<const Finding*> OpenFindings() const;
+  // The thread's state with what the detector knows on top of the kernel:
+  // deadlock, busy_loop, native_loop, idle.
+  threads::ThreadState StateOf(int64_t tid) const;
+
+ private:
+  // One observation of one thread, reduced to what conditions compare.
+  struct Tick {
+    uint64_t time_ns = 0;
+    uint64_t cpu_ns = 0;
+    uint64_t stack = 0;   // code + instruction of every frame
+    uint64_t shape = 0;   // code of every frame, instructions of all but the innermost
+    uint64_t progress = 0;
+    std::string innermost_line;  // "file:line"
+  };
+  // What the detector remembers about a thread between observations.
+  struct Track {
+    std::deque<Tick> ticks;          // the last threshold (and a little more)
+    std::string blocked_key;         // current blocked condition, "" if none
+    uint64_t blocked_since_ns = 0;
+    uint64_t loop_shape = 0;         // current running streak's shape
+    uint64_t loop_since_ns = 0;
+    threads::ThreadState state = threads::ThreadState::kUnknown;
+    ThreadObservation last;
+  };
+  struct Candidate {
+    Finding finding;
+    bool ready = false;  // lasted long enough to report
+  };
+
+  void UpdateTrack(const ThreadObservation& thread, uint64_t now_ns);
+  void AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
+                           std::vector<Candidate>* out);
+  void AddLoopCandidate(const ThreadObservation& thread, uint64_t now_ns, std::vector<Candidate>* out);
+  void AddDeadlockCandidates(const ProcessObservation& observation, std::vector<Candidate>* out,
+                             absl::flat_hash_set<int64_t>* deadlocked);
+  std::vector<FindingEvent> Reconcile(std::vector<Candidate> candidates, uint64_t now_ns,
+                                      const absl::flat_hash_set<int64_t>& alive);
+  uint64_t ThresholdNs() const { return static_cast<uint64_t>(options_.threshold_s * 1e9); }
+
+  HangOptions options_;
+  absl::flat_hash_map<int64_t, Track> tracks_;
+  absl::flat_hash_map<std::string, Finding> open_;  // by key
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace pyhang::analysis
+
+#endif  // PYHANG_USERSPACE_ANALYSIS_HANG_DETECTOR_H_
