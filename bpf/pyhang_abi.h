@@ -197,6 +197,168 @@ struct pyhang_py_offsets {
   __s32 lock_locked;               /* char (<= 3.13) / PyMutex byte (3.14) */
   __s32 rlock_owner;               /* owner's thread_id, 0 if free */
   __s32 rlock_count;
+  __s32 lock_sem;                  /* lock_lock / rlock_lock: the sem_t* the kernel waits on */
+
+  /* for lock-owner analysis (userspace only) */
+  __s32 code_names;                /* co_names tuple */
+  __s32 frame_globals;             /* f_globals dict */
+  __s32 pad1;
+};
+
+/* ------------------------------------------------------------------------
+ * Sampler ABI (bpf/pyhang.bpf.c <-> userspace/sampler). C++ static_asserts
+ * every size below in userspace/sampler/abi.h.
+ * ------------------------------------------------------------------------ */
+
+/* Deepest frame chain copied per stack, counting every entry of the chain
+ * (shim and entry frames included; userspace drops them). Deeper chains are
+ * cut here and flagged PYHANG_STACK_TRUNCATED. Must be a power of two. */
+#define PYHANG_MAX_FRAMES 128
+/* Largest span of one frame copied to find its fields (see frame_read_*). */
+#define PYHANG_FRAME_READ_MAX 128
+/* glibc: keys below this live in struct pthread's specific_1stblock[];
+ * keys up to PYHANG_TSS_MAX_KEYS go through the specific[] pointer array. */
+#define PYHANG_TSS_FIRST_BLOCK_KEYS 32
+#define PYHANG_TSS_MAX_KEYS 1024
+
+/* Per-process record, the value of the pyhang_procs map (key: tgid).
+ * Userspace computes it once per target (userspace/sampler/proc_config.h);
+ * BPF bounds-checks every offset before use. */
+struct pyhang_proc_config {
+  struct pyhang_py_offsets offsets;
+
+  /* Finding a thread's PyThreadState through CPython's autoTSSkey:
+   *   key <  32: *(fsbase + tls_specific_1stblock + 16*key + 8)
+   *   key < 1024: *(*(fsbase + tls_specific + 8*(key/32)) + 16*(key%32) + 8)
+   * fsbase is the thread pointer == struct pthread* == pthread_self() on
+   * x86_64 glibc. Both offsets are glibc-build specific and derived per
+   * process by userspace. */
+  __s32 tss_key;               /* pthread_key_t; PYHANG_ABSENT: not initialized */
+  __s32 tls_specific_1stblock; /* offsetof(struct pthread, specific_1stblock) */
+  __s32 tls_specific;          /* offsetof(struct pthread, specific) */
+
+  /* What to copy from each frame: [frame + frame_read_offset,
+   * + frame_read_size) covers frame_code, frame_previous, frame_instr (8
+   * bytes) and frame_owner (1 byte). frame_read_offset is 8-aligned. */
+  __u16 frame_read_offset;
+  __u16 frame_read_size;       /* <= PYHANG_FRAME_READ_MAX */
+
+  __u64 runtime_address;       /* &_PyRuntime (informational) */
+};
+
+/* Everything that can go wrong in BPF, counted per code in the
+ * pyhang_errors per-CPU array (index = code). Never silent. */
+enum pyhang_error {
+  PYHANG_OK = 0,
+  PYHANG_ERR_NO_TSTATE = 1,          /* TSS slot empty: thread has no PyThreadState */
+  PYHANG_ERR_TSS_KEY = 2,            /* key not initialized or >= PYHANG_TSS_MAX_KEYS */
+  PYHANG_ERR_TSS_READ = 3,           /* struct pthread / TSS block unreadable */
+  PYHANG_ERR_TSTATE_READ = 4,        /* PyThreadState unreadable */
+  PYHANG_ERR_TSTATE_THREAD_ID = 5,   /* tstate->thread_id != fsbase */
+  PYHANG_ERR_TSTATE_NATIVE_ID = 6,   /* tstate->native_thread_id != tid (3.11+) */
+  PYHANG_ERR_TOP_FRAME_READ = 7,     /* tstate->frame / cframe unreadable */
+  PYHANG_ERR_FRAME_READ = 8,         /* a frame unreadable: chain cut there */
+  PYHANG_ERR_TRUNCATED = 9,          /* PYHANG_MAX_FRAMES reached */
+  PYHANG_ERR_BAD_CONFIG = 10,        /* an offset outside the copied span */
+  PYHANG_ERR_RINGBUF_FULL = 11,      /* event dropped: ring buffer full */
+  PYHANG_ERR_KERNEL_STACK = 12,      /* bpf_get_stackid failed (map full, collision) */
+  PYHANG_ERR_THREAD_MAP_FULL = 13,   /* per-thread off-CPU state not stored */
+  PYHANG_ERR_SCRATCH = 14,           /* per-CPU scratch lookup failed */
+  PYHANG_ERR_USER_REGS = 15,         /* user registers unreadable */
+  PYHANG_ERR_FSBASE = 16,            /* task->thread.fsbase unreadable or 0 */
+  PYHANG_ERROR_COUNT = 17,
+};
+
+/* Non-error counters, in the pyhang_stats per-CPU array. */
+enum pyhang_stat {
+  PYHANG_STAT_SAMPLES = 0,           /* sample events emitted */
+  PYHANG_STAT_NON_TARGET = 1,        /* perf_event fires outside any target */
+  PYHANG_STAT_SWITCH_OUT = 2,        /* target switch-outs recorded */
+  PYHANG_STAT_OFFCPU_EVENTS = 3,     /* off-CPU events emitted */
+  PYHANG_STAT_OFFCPU_SHORT = 4,      /* off-CPU intervals below offcpu_min_ns */
+  PYHANG_STAT_OFFCPU_NO_START = 5,   /* switch-in without a recorded switch-out */
+  PYHANG_STAT_THREAD_EXITS = 6,      /* target threads that exited */
+  PYHANG_STAT_WALKS = 7,             /* Python stack walks attempted */
+  PYHANG_STAT_FRAMES = 8,            /* frames copied by those walks */
+  PYHANG_STAT_COUNT = 9,
+};
+
+enum pyhang_event_type {
+  PYHANG_EVENT_SAMPLE = 1,      /* struct pyhang_sample_event */
+  PYHANG_EVENT_OFFCPU = 2,      /* struct pyhang_offcpu_event */
+  PYHANG_EVENT_THREAD_EXIT = 3, /* struct pyhang_exit_event */
+};
+
+/* The raw fields of one frame, exactly as python::FrameFields wants them. */
+struct pyhang_frame {
+  __u64 frame_address;
+  __u64 code;          /* frame_code slot, tag bits not masked */
+  __u64 instr;         /* the 8 bytes at frame_instr (0 if absent) */
+  __u8 owner;          /* frame_owner byte (3.11+), else 0 */
+  __u8 pad[7];
+};
+
+/* pyhang_stack.flags */
+#define PYHANG_STACK_TRUNCATED 0x1  /* chain longer than PYHANG_MAX_FRAMES */
+
+/* A thread's Python frame chain, innermost first. Events carry only the
+ * first frame_count entries of frames[]: an event's size is
+ * offsetof(<event>, stack.frames) + frame_count * sizeof(struct pyhang_frame). */
+struct pyhang_stack {
+  __u64 tstate;        /* PyThreadState*, 0 if not found */
+  __u32 error;         /* enum pyhang_error that prevented or cut the walk */
+  __u16 frame_count;
+  __u16 flags;         /* PYHANG_STACK_* */
+  struct pyhang_frame frames[PYHANG_MAX_FRAMES];
+};
+
+/* pyhang_sample_event.flags */
+#define PYHANG_SAMPLE_IN_KERNEL 0x1  /* the timer interrupted kernel code */
+
+/* On-CPU sample from the perf_event program. */
+struct pyhang_sample_event {
+  __u32 type;              /* PYHANG_EVENT_SAMPLE */
+  __u32 pid;               /* tgid */
+  __u32 tid;
+  __u32 cpu;
+  __u64 ktime_ns;          /* bpf_ktime_get_ns() */
+  __u64 user_ip;           /* user-mode leaf instruction pointer */
+  __u64 user_sp;
+  __s32 kernel_stack_id;   /* pyhang_kernel_stacks id; < 0: none (-errno or not taken) */
+  __u32 flags;             /* PYHANG_SAMPLE_* */
+  struct pyhang_stack stack;
+};
+
+/* One interval a target thread spent off CPU. Recorded at switch-out (the
+ * thread is still current, so its registers, kernel stack and Python stack
+ * are read there) into pyhang_offcpu (key: tid) and emitted at switch-in
+ * with cpu/end_ns filled. While a thread is still off CPU its entry in
+ * pyhang_offcpu has start_ns != 0 and end_ns == 0. */
+struct pyhang_offcpu_event {
+  __u32 type;              /* PYHANG_EVENT_OFFCPU */
+  __u32 pid;
+  __u32 tid;
+  __u32 cpu;               /* CPU it came back on */
+  __u64 start_ns;          /* switch-out ktime */
+  __u64 end_ns;            /* switch-in ktime; 0 while still off CPU */
+  __u32 prev_state;        /* task state at switch-out; 0 = preempted (runnable) */
+  __s32 kernel_stack_id;   /* kernel stack at switch-out, < 0: none */
+  __s64 syscall_nr;        /* syscall it blocked in (orig_ax); -1: none */
+  __u64 syscall_args[6];   /* its arguments (e.g. futex uaddr, op, val) */
+  __u64 user_ip;           /* user-mode registers at switch-out */
+  __u64 user_sp;
+  struct pyhang_stack stack;
+};
+
+/* pyhang_exit_event.flags */
+#define PYHANG_EXIT_PROCESS 0x1  /* the last thread: the process is gone */
+
+struct pyhang_exit_event {
+  __u32 type;              /* PYHANG_EVENT_THREAD_EXIT */
+  __u32 pid;
+  __u32 tid;
+  __u32 flags;             /* PYHANG_EXIT_* */
+  __u64 ktime_ns;
 };
 
 #endif /* PYHANG_BPF_PYHANG_ABI_H_ */

@@ -44,7 +44,9 @@ TEST_P(ObjectsTest, ReprOfScalars) {
   EXPECT_EQ(objects_.Repr(fake_.Float(1.5)), "1.5");
   EXPECT_EQ(objects_.Repr(fake_.Str(U"it's")), "\"it's\"");
   EXPECT_EQ(objects_.Repr(fake_.Str(U"tab\there")), "'tab\\there'");
-  EXPECT_EQ(objects_.Repr(fake_.Bytes(std::string("a\0'\xff", 4))), "b'a\\x00\\'\\xff'");
+  EXPECT_EQ(objects_.Repr(fake_.Bytes(std::string("a\0\xff", 3))), "b'a\\x00\\xff'");
+  EXPECT_EQ(objects_.Repr(fake_.Bytes("it's")), "b\"it's\"");
+  EXPECT_EQ(objects_.Repr(fake_.Bytes("'\"")), "b'\\'\"'");
   EXPECT_EQ(objects_.Repr(fake_.runtime().types.none_object), "None");
   EXPECT_EQ(objects_.Repr(0), "<NULL>");
   EXPECT_EQ(objects_.Repr(0xdead0000), "<unreadable at 0xdead0000>");

@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "userspace/common/file_util.h"
 
 namespace pyhang::memory {
 namespace {
@@ -22,6 +24,12 @@ absl::Status NoPermission(pid_t pid) {
                           "kernel.yama.ptrace_scope=0";
   return absl::PermissionDeniedError(
       absl::StrCat("no permission to read the memory of process ", pid, " (", why, ")"));
+}
+
+std::string Comm(pid_t pid) {
+  absl::StatusOr<std::string> comm = ReadFileToString(absl::StrCat("/proc/", pid, "/comm"), 256);
+  if (!comm.ok()) return "?";
+  return std::string(absl::StripAsciiWhitespace(*comm));
 }
 
 bool ProcessExists(pid_t pid) {
@@ -40,7 +48,10 @@ absl::StatusOr<std::unique_ptr<ProcessReader>> ProcessReader::Create(pid_t pid) 
   if (!fd.valid()) {
     int error = errno;
     if (error == ENOENT || error == ESRCH) {
-      return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
+      if (!ProcessExists(pid)) return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
+      // The pid exists but has no memory: a kernel thread (or a zombie).
+      return absl::FailedPreconditionError(
+          absl::StrCat("process ", pid, " (", Comm(pid), ") has no user memory: not a Python process"));
     }
     if (error == EACCES || error == EPERM) return NoPermission(pid);
     return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(error)));

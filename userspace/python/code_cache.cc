@@ -74,6 +74,7 @@ absl::StatusOr<std::unique_ptr<CodeInfo>> CodeCache::Decode(uint64_t address) {
   info->kwonlyargcount = Int32Field(bytes, o.code_kwonlyargcount);
   info->flags = Int32Field(bytes, o.code_flags);
   info->nlocals = Int32Field(bytes, Has(o.code_nlocalsplus) ? o.code_nlocalsplus : o.code_nlocals);
+  info->stacksize = Int32Field(bytes, o.code_stacksize);
   if (Has(o.code_firsttraceable)) info->first_traceable = Int32Field(bytes, o.code_firsttraceable);
 
   ASSIGN_OR_RETURN(info->name, objects_.ReadString(PointerField(bytes, o.code_name), kMaxNameChars));

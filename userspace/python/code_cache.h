@@ -31,6 +31,7 @@ struct CodeInfo {
   int kwonlyargcount = 0;
   int flags = 0;
   int nlocals = 0;       // <= 3.10: fast locals; 3.11+: co_nlocalsplus
+  int stacksize = 0;     // value stack slots
   bool names_loaded = false;
   std::vector<std::string> local_names;  // one per localsplus slot
   std::string local_kinds;               // 3.11+: CO_FAST_* per slot

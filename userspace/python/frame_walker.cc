@@ -123,6 +123,7 @@ absl::StatusOr<PyFrame> FrameWalker::Symbolize(const RawFrame& raw) {
   frame.qualname = code->qualname;
   frame.file = code->filename;
   frame.code_address = raw.code_address;
+  frame.frame_address = raw.frame_address;
   frame.instruction = raw.instruction;
   std::optional<int> line = LineForOffset(
       static_cast<pyhang_linetable_format>(runtime_.offsets.linetable_format), code->line_table,

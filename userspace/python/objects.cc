@@ -283,9 +283,13 @@ std::string PythonStringRepr(absl::string_view utf8, bool truncated) {
 namespace {
 
 std::string BytesRepr(absl::string_view bytes, bool truncated) {
-  std::string out = "b'";
+  // Like str: double quotes when the value has ' but no ".
+  bool has_single = bytes.find('\'') != absl::string_view::npos;
+  bool has_double = bytes.find('"') != absl::string_view::npos;
+  char quote = (has_single && !has_double) ? '"' : '\'';
+  std::string out = absl::StrCat("b", std::string(1, quote));
   for (unsigned char c : bytes) {
-    if (c == '\\' || c == '\'') {
+    if (c == '\\' || c == static_cast<unsigned char>(quote)) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c == '\n') {
@@ -300,7 +304,7 @@ std::string BytesRepr(absl::string_view bytes, bool truncated) {
       out += static_cast<char>(c);
     }
   }
-  out += '\'';
+  out += quote;
   if (truncated) out += "...";
   return out;
 }

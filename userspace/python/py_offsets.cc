@@ -13,6 +13,7 @@ PyOffsets AllAbsent() {
   PyOffsets o;
   std::memset(&o, 0xff, sizeof(o));  // every __s32 = PYHANG_ABSENT, every __u8 = 0xff
   o.pad0 = 0;
+  o.pad1 = 0;
   o.tagged_frame_refs = 0;
   return o;
 }
@@ -50,6 +51,7 @@ PyOffsets Common() {
   o.lock_locked = 32;            // lockobject.locked (char)
   o.rlock_owner = 24;            // rlockobject.rlock_owner
   o.rlock_count = 32;            // rlockobject.rlock_count
+  o.lock_sem = 16;               // lockobject.lock_lock / rlockobject.rlock_lock
   return o;
 }
 
@@ -79,6 +81,7 @@ PyOffsets Python38() {
 
   o.frame_previous = 24;              // PyFrameObject.f_back
   o.frame_code = 32;                  // PyFrameObject.f_code
+  o.frame_globals = 48;               // PyFrameObject.f_globals
   o.frame_valuestack = 64;            // PyFrameObject.f_valuestack
   o.frame_stacktop = 72;              // PyFrameObject.f_stacktop
   o.frame_instr = 104;                // PyFrameObject.f_lasti
@@ -92,6 +95,7 @@ PyOffsets Python38() {
   o.code_stacksize = 32;              // co_stacksize
   o.code_flags = 36;                  // co_flags
   o.code_firstlineno = 40;            // co_firstlineno
+  o.code_names = 64;                  // co_names
   o.code_varnames = 72;               // co_varnames
   o.code_freevars = 80;               // co_freevars
   o.code_cellvars = 88;               // co_cellvars
@@ -163,6 +167,7 @@ PyOffsets Python311() {
   o.tstate_thread_id = 152;           // PyThreadState.thread_id
   o.tstate_native_thread_id = 160;    // PyThreadState.native_thread_id
 
+  o.frame_globals = 8;                // _PyInterpreterFrame.f_globals
   o.frame_code = 32;                  // _PyInterpreterFrame.f_code
   o.frame_previous = 48;              // _PyInterpreterFrame.previous
   o.frame_instr = 56;                 // _PyInterpreterFrame.prev_instr
@@ -172,6 +177,7 @@ PyOffsets Python311() {
   o.frame_localsplus = 72;            // _PyInterpreterFrame.localsplus
   o.frame_size = 72;
 
+  o.code_names = 32;                  // PyCodeObject.co_names
   o.code_flags = 48;                  // PyCodeObject.co_flags
   o.code_argcount = 56;               // co_argcount
   o.code_posonlyargcount = 60;        // co_posonlyargcount
@@ -221,6 +227,7 @@ PyOffsets Python312() {
 
   o.frame_code = 0;                   // _PyInterpreterFrame.f_code
   o.frame_previous = 8;               // _PyInterpreterFrame.previous
+  o.frame_globals = 24;               // _PyInterpreterFrame.f_globals
   o.frame_is_entry = PYHANG_ABSENT;
   o.frame_owner = 70;                 // _PyInterpreterFrame.owner
 

@@ -41,6 +41,7 @@ struct PyFrame {
   std::string file;      // co_filename
   int line = 0;          // 0 if the line table could not be read
   uint64_t code_address = 0;
+  uint64_t frame_address = 0;
   int64_t instruction = -1;
   std::vector<LocalVariable> locals;  // filled with --locals
 };

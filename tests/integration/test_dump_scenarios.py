@@ -1,0 +1,466 @@
+"""`pyhang dump` against real interpreters, compared with the interpreter's own view.
+
+For every CPython 3.8-3.13 found (pyenv, /usr/bin/python3, a symlink venv and a
+--copies venv) the module starts tests/workloads/dump_scenarios.py, which
+records sys._current_frames() once all its threads are blocked, and runs
+`pyhang dump --pid PID --json`, `--json --locals` and the text form once the
+recorder thread is gone. The workload is killed right after the dumps; the
+tests below then compare each dump with the truth, one subTest per interpreter.
+
+Run: PYHANG_BIN=build/pyhang /usr/bin/python3 -m unittest -v test_dump_scenarios
+"""
+import concurrent.futures
+import json
+import os
+import sys
+import time
+import unittest
+
+import pyhang_testlib as lib
+
+SCENARIOS = os.path.join(lib.WORKLOADS, "dump_scenarios.py")
+MAX_PROBLEMS = 40  # lines per failure message
+
+INTERPRETERS = []
+RUNS = {}
+
+
+class Run:
+    """One workload under one interpreter: its truth and pyhang's dumps."""
+
+    def __init__(self, interpreter):
+        self.interpreter = interpreter
+        self.error = None     # why there is nothing to compare
+        self.truth = None
+        self.results = {}     # "json" | "locals" | "text" -> lib.PyhangResult
+        self.dumps = {}       # "json" | "locals" -> parsed JSON
+        self.dump_errors = {}  # "json" | "locals" -> why there is no parsed JSON
+        self.tasks_before = set()
+        self.tasks_after = set()
+
+    @property
+    def label(self):
+        return "%s (%s)" % (self.interpreter.label, self.interpreter.path)
+
+    @property
+    def version(self):
+        return tuple(self.truth["version_info"][:2])
+
+
+def read_stderr(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()[-3000:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def run_workload(interpreter, directory):
+    run = Run(interpreter)
+    if interpreter.path.startswith("ERROR:"):
+        run.error = "could not create the interpreter: " + interpreter.path
+        return run
+    truth_path = os.path.join(directory, "truth-%s.json" % interpreter.label)
+    log_path = os.path.join(directory, "workload-%s.log" % interpreter.label)
+    with open(log_path, "wb") as log:
+        proc = lib.spawn([interpreter.path, SCENARIOS, truth_path], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(truth_path):
+            if proc.poll() is not None:
+                run.error = "workload exited with %s before writing its truth; output:\n%s" % (
+                    proc.returncode, read_stderr(log_path))
+                return run
+            if time.monotonic() > deadline:
+                run.error = "workload wrote no truth within 120s; output:\n%s" % (
+                    read_stderr(log_path))
+                return run
+            time.sleep(0.05)
+        with open(truth_path, encoding="utf-8") as f:
+            run.truth = json.load(f)
+        if "error" in run.truth:
+            run.error = "workload recorder failed: %s" % run.truth["error"]
+            return run
+        recorder = run.truth["recorder_tid"]
+        deadline = time.monotonic() + 30
+        while recorder in lib.tasks_of(proc.pid):
+            if time.monotonic() > deadline:
+                run.error = "recorder thread %d did not exit within 30s" % recorder
+                return run
+            time.sleep(0.01)
+        run.tasks_before = lib.tasks_of(proc.pid)
+        for key, flags in (("json", ["--json"]), ("locals", ["--json", "--locals"]),
+                           ("text", [])):
+            result = lib.run_pyhang(["dump", "--pid", proc.pid] + flags)
+            run.results[key] = result
+            if key == "text":
+                continue
+            if result.hung or result.returncode != 0:
+                run.dump_errors[key] = "pyhang failed: " + lib.describe(result)
+                continue
+            try:
+                run.dumps[key] = json.loads(result.stdout.decode("utf-8"))
+            except ValueError as error:
+                run.dump_errors[key] = "pyhang printed invalid JSON (%s): %s" % (
+                    error, lib.describe(result))
+        run.tasks_after = lib.tasks_of(proc.pid)
+        if proc.poll() is not None:
+            run.error = "workload died during the dumps (exit %s); output:\n%s" % (
+                proc.returncode, read_stderr(log_path))
+    finally:
+        lib.kill(proc)
+    return run
+
+
+def setUpModule():
+    directory = lib.temp_dir("pyhang-dump-it-")
+    INTERPRETERS[:] = lib.discover_interpreters(directory)
+    sys.stderr.write("interpreters: %s\n" % ", ".join(
+        "%s=%s" % (i.label, i.path) for i in INTERPRETERS))
+    lib.pyhang_binary()  # fail early, with a clear message, if it is missing
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {i.label: pool.submit(run_workload, i, directory) for i in INTERPRETERS}
+        for label, future in futures.items():
+            RUNS[label] = future.result()
+
+
+def tearDownModule():
+    lib.kill_all()
+
+
+def frame_text(frame):
+    if frame is None:
+        return "(no frame)"
+    return "%s [qualname %r] (%s:%s)" % (frame.get("function"), frame.get("qualname"),
+                                        frame.get("file"), frame.get("line"))
+
+
+def thread_text(thread):
+    return "thread %s %r (%s)" % (thread["tid"], thread["name"], thread.get("scenario", "?"))
+
+
+def limited(problems):
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return problems[:MAX_PROBLEMS] + ["... and %d more" % (len(problems) - MAX_PROBLEMS)]
+
+
+class DumpScenarioTest(unittest.TestCase):
+    maxDiff = None
+
+    def runs(self):
+        """One Run per interpreter; wrap each in self.for_interpreter(run)."""
+        if not INTERPRETERS:
+            self.fail("no CPython 3.8-3.13 interpreter found")
+        return [RUNS[interpreter.label] for interpreter in INTERPRETERS]
+
+    def for_interpreter(self, run):
+        return self.subTest(interpreter=run.interpreter.label)
+
+    def dump_of(self, run, dump_key="json"):
+        """The parsed dump, or a precise failure of the current subTest."""
+        if run.error:
+            self.fail("[%s] %s" % (run.label, run.error))
+        if dump_key is None:
+            return None
+        if dump_key in run.dump_errors:
+            self.fail("[%s] %s" % (run.label, run.dump_errors[dump_key]))
+        return run.dumps[dump_key]
+
+    def fail_with(self, run, what, problems):
+        if problems:
+            self.fail("[%s] %s:\n  %s" % (run.label, what, "\n  ".join(limited(problems))))
+
+    # --- frames -----------------------------------------------------------
+
+    def frame_problems(self, run, dump, scenario=None):
+        """Every truth thread (of `scenario`) must be in the dump with the same
+        tid, name and frames: function, qualname, file, line, and count."""
+        by_tid = {}
+        for thread in dump.get("threads", []):
+            by_tid.setdefault(thread.get("tid"), thread)
+        problems = []
+        checked = 0
+        for truth in run.truth["threads"]:
+            if scenario is not None and truth["scenario"] != scenario:
+                continue
+            checked += 1
+            where = thread_text(truth)
+            got = by_tid.get(truth["tid"])
+            if got is None:
+                problems.append("%s is missing from the dump" % where)
+                continue
+            if got.get("name") != truth["name"]:
+                problems.append("%s: name %r in the dump" % (where, got.get("name")))
+            expected_frames, got_frames = truth["frames"], got.get("frames", [])
+            if len(got_frames) != len(expected_frames):
+                problems.append("%s: %d frames in the dump, %d in the interpreter" % (
+                    where, len(got_frames), len(expected_frames)))
+            shown = 0
+            for index in range(max(len(expected_frames), len(got_frames))):
+                want = expected_frames[index] if index < len(expected_frames) else None
+                have = got_frames[index] if index < len(got_frames) else None
+                if want is not None and have is not None:
+                    # Before 3.11 code objects have no co_qualname; pyhang then
+                    # reports the function name (README).
+                    want = dict(want, qualname=want.get("qualname", want["function"]))
+                    if all(have.get(k) == want[k] for k in ("function", "qualname", "file",
+                                                              "line")):
+                        continue
+                if shown < 3:
+                    problems.append("%s frame #%d (innermost is #0) of %d: expected %s, "
+                                    "dump has %s" % (where, index, len(expected_frames),
+                                                     frame_text(want), frame_text(have)))
+                shown += 1
+            if shown > 3:
+                problems.append("%s: %d more frame mismatches" % (where, shown - 3))
+        if scenario is not None and checked == 0:
+            problems.append("workload problem: no %r thread in the truth file" % scenario)
+        return problems
+
+    def check_scenario(self, scenario, sanity):
+        """Frames of one scenario's threads, after checking the workload did its part."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                threads = [t for t in run.truth["threads"] if t["scenario"] == scenario]
+                problems = ["workload problem: " + p for p in sanity(run, threads)]
+                self.fail_with(run, "workload did not set up scenario %r" % scenario, problems)
+                self.fail_with(run, "frames differ from sys._current_frames() in scenario %r"
+                               % scenario, self.frame_problems(run, dump, scenario))
+
+    def test_frames_deadlock(self):
+        def sanity(run, threads):
+            inner = sorted(t["frames"][0]["function"] for t in threads)
+            if inner != ["deadlock_acquire"] * 2 + ["deadlock_with"] * 2:
+                yield "innermost functions %s" % inner
+        self.check_scenario("deadlock", sanity)
+
+    def test_frames_queue_consumer_pool(self):
+        def sanity(run, threads):
+            for t in threads:
+                if not any(f["function"] == "get" and f["file"].endswith("queue.py")
+                           for f in t["frames"]):
+                    yield "%s is not in Queue.get" % thread_text(t)
+            if len(threads) != 4:
+                yield "%d consumers" % len(threads)
+        self.check_scenario("queue", sanity)
+
+    def test_frames_recursion_500(self):
+        def sanity(run, threads):
+            depth = sum(f["function"] == "recurse" for t in threads for f in t["frames"])
+            if len(threads) != 1 or depth != 500:
+                yield "%d threads, %d recurse() frames" % (len(threads), depth)
+        self.check_scenario("recursion", sanity)
+
+    def test_frames_crowd_of_120_threads(self):
+        def sanity(run, threads):
+            if len(threads) < 100:
+                yield "only %d crowd threads" % len(threads)
+        self.check_scenario("crowd", sanity)
+
+    def test_frames_non_ascii_names(self):
+        def sanity(run, threads):
+            text = [f["function"] for t in threads for f in t["frames"]]
+            text += [f.get("qualname", "") for t in threads for f in t["frames"]]
+            widths = {max(map(ord, s)) for s in text if s}
+            for low, high, what in ((0x80, 0xFF, "Latin-1"), (0x100, 0xFFFF, "UCS-2"),
+                                    (0x10000, 0x10FFFF, "UCS-4")):
+                if not any(low <= w <= high for w in widths):
+                    yield "no %s function name" % what
+            if not any(max(map(ord, f["file"])) > 0xFFFF for t in threads for f in t["frames"]):
+                yield "no file name with an astral character"
+            if not any(max(map(ord, t["name"])) > 0xFFFF for t in threads):
+                yield "no thread name with an astral character"
+        self.check_scenario("non_ascii", sanity)
+
+    def test_frames_nested_functions(self):
+        def sanity(run, threads):
+            names = [f["function"] for t in threads for f in t["frames"][:3]]
+            if names != ["inner", "middle", "outer"]:
+                yield "innermost frames %s" % names
+        self.check_scenario("nested", sanity)
+
+    def test_frames_lambdas(self):
+        def sanity(run, threads):
+            names = [f["function"] for t in threads for f in t["frames"][:3]]
+            if names != ["<lambda>", "<lambda>", "lambda_scenario"]:
+                yield "innermost frames %s" % names
+        self.check_scenario("lambda", sanity)
+
+    def test_frames_generators(self):
+        def sanity(run, threads):
+            if sorted(t["frames"][0]["function"] for t in threads) != ["produce", "produce"]:
+                yield "not blocked inside the generator bodies"
+        self.check_scenario("generator", sanity)
+
+    def test_frames_comprehension(self):
+        self.check_scenario("comprehension", lambda run, threads: [])
+
+    def test_frames_asyncio_coroutines(self):
+        def sanity(run, threads):
+            names = [f["function"] for t in threads for f in t["frames"][:3]]
+            if names != ["blocking_in_coroutine", "coro_inner", "coro_outer"]:
+                yield "innermost frames %s" % names
+        self.check_scenario("asyncio", sanity)
+
+    def test_frames_state_threads_and_main(self):
+        for scenario in ("state", "locals", "main"):
+            self.check_scenario(scenario, lambda run, threads: [])
+
+    def test_frames_with_locals_flag(self):
+        """--locals must not change the frames."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run, "locals")
+                self.fail_with(run, "frames of `dump --json --locals` differ from "
+                               "sys._current_frames()", self.frame_problems(run, dump))
+
+    # --- process and thread list -------------------------------------------
+
+    def test_process_header(self):
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                problems = []
+                if dump.get("pid") != run.truth["pid"]:
+                    problems.append("pid %r, expected %r" % (dump.get("pid"), run.truth["pid"]))
+                if dump.get("python_version") != run.truth["python_version"]:
+                    problems.append("python_version %r, expected %r (platform.python_version())"
+                                    % (dump.get("python_version"), run.truth["python_version"]))
+                self.fail_with(run, "process header", problems)
+
+    def test_thread_list_is_exact(self):
+        """Exactly the workload's Python threads (the recorder has exited), no
+        duplicates, and every tid a live task of the process."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                tids = [t.get("tid") for t in dump.get("threads", [])]
+                expected = {t["tid"] for t in run.truth["threads"]} | {run.truth["busy"]["tid"]}
+                problems = []
+                duplicates = sorted({t for t in tids if tids.count(t) > 1}, key=str)
+                if duplicates:
+                    problems.append("duplicate tids %s" % duplicates)
+                extra = set(tids) - expected
+                missing = expected - set(tids)
+                if extra:
+                    problems.append("tids not in the workload: %s" % sorted(extra, key=str))
+                if missing:
+                    problems.append("tids missing: %s" % sorted(missing))
+                for tid in tids:
+                    if tid not in run.tasks_before or tid not in run.tasks_after:
+                        problems.append("tid %r is not in /proc/%d/task" % (tid, run.truth["pid"]))
+                self.fail_with(run, "thread list", problems)
+
+    # --- states, GIL, busy thread --------------------------------------------
+
+    def test_thread_states(self):
+        """lock_wait for Lock/Event/Queue/join, io_wait for socket/pipe/select,
+        sleep for time.sleep (also under asyncio)."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                by_tid = {t.get("tid"): t for t in dump.get("threads", [])}
+                problems = []
+                for truth in run.truth["threads"]:
+                    got = by_tid.get(truth["tid"])
+                    if got is None:
+                        problems.append("%s is missing from the dump" % thread_text(truth))
+                    elif got.get("state") not in truth["states"]:
+                        problems.append("%s: state %r (%s), expected %s; innermost frame %s" % (
+                            thread_text(truth), got.get("state"), got.get("state_detail"),
+                            " or ".join(truth["states"]), frame_text(truth["frames"][0])))
+                self.fail_with(run, "thread states", problems)
+
+    def test_busy_thread_is_running(self):
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                busy = run.truth["busy"]
+                got = {t.get("tid"): t for t in dump.get("threads", [])}.get(busy["tid"])
+                if got is None:
+                    self.fail("[%s] busy thread %d is missing from the dump" % (
+                        run.label, busy["tid"]))
+                problems = []
+                if got.get("name") != busy["name"]:
+                    problems.append("name %r, expected %r" % (got.get("name"), busy["name"]))
+                if got.get("state") != "running":
+                    problems.append("state %r (%s), expected 'running'" % (
+                        got.get("state"), got.get("state_detail")))
+                frames = got.get("frames") or [None]
+                if (frames[0] or {}).get("function") != busy["function"] or \
+                        (frames[0] or {}).get("file") != busy["file"]:
+                    problems.append("innermost frame %s, expected %s in %s" % (
+                        frame_text(frames[0]), busy["function"], busy["file"]))
+                self.fail_with(run, "busy thread %d" % busy["tid"], problems)
+
+    def test_gil_holders(self):
+        """No blocked thread holds the GIL; at most one thread does."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                blocked = {t["tid"] for t in run.truth["threads"]}
+                holders = [t for t in dump.get("threads", []) if t.get("holds_gil") is True]
+                problems = ["thread %s %r holds_gil is true but it is blocked" % (
+                    t.get("tid"), t.get("name")) for t in holders if t.get("tid") in blocked]
+                if len(holders) > 1:
+                    problems.append("%d threads hold the GIL" % len(holders))
+                problems += ["thread %s: holds_gil is %r, not a bool" % (t.get("tid"),
+                                                                        t.get("holds_gil"))
+                             for t in dump.get("threads", [])
+                             if not isinstance(t.get("holds_gil"), bool)]
+                self.fail_with(run, "holds_gil", problems)
+
+    # --- locals --------------------------------------------------------------
+
+    def test_locals_reprs(self):
+        """--locals shows what repr() shows: int, str of every width, float,
+        None, True, False, bytes; lists as <list at 0x... len=N>."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run, "locals")
+                expected = run.truth["locals"]
+                got = {t.get("tid"): t for t in dump.get("threads", [])}.get(expected["tid"])
+                if got is None:
+                    self.fail("[%s] locals thread %d missing" % (run.label, expected["tid"]))
+                frame = (got.get("frames") or [{}])[0]
+                if frame.get("function") != expected["function"]:
+                    self.fail("[%s] innermost frame of thread %d is %s, expected %s" % (
+                        run.label, expected["tid"], frame_text(frame), expected["function"]))
+                if not isinstance(frame.get("locals"), list):
+                    self.fail("[%s] frame %s has no locals list: %r" % (
+                        run.label, frame_text(frame), frame.get("locals")))
+                shown = {}
+                for entry in frame["locals"]:
+                    shown.setdefault(entry.get("name"), entry.get("repr"))
+                problems = []
+                for name, want in sorted(expected["reprs"].items()):
+                    if name not in shown:
+                        problems.append("local %s missing (have %s)" % (
+                            name, sorted(shown, key=str)))
+                    elif shown[name] != want:
+                        problems.append("local %s: dump shows %r, Python's repr is %r" % (
+                            name, shown[name], want))
+                self.fail_with(run, "locals of %s in thread %d" % (expected["function"],
+                                                                  expected["tid"]), problems)
+
+    # --- text output ---------------------------------------------------------
+
+    def test_text_output(self):
+        for run in self.runs():
+            with self.for_interpreter(run):
+                self.dump_of(run, None)
+                result = run.results["text"]
+                if result.hung or result.returncode != 0:
+                    self.fail("[%s] text dump failed: %s" % (run.label, lib.describe(result)))
+                text = result.stdout.decode("utf-8", "replace")
+                missing = [t["tid"] for t in run.truth["threads"]
+                           if "Thread %d " % t["tid"] not in text]
+                if missing:
+                    self.fail("[%s] text dump lacks 'Thread TID' for %d threads, e.g. %s" % (
+                        run.label, len(missing), missing[:10]))
+
+
+if __name__ == "__main__":
+    unittest.main()

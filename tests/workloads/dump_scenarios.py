@@ -1,0 +1,410 @@
+"""Every `pyhang dump` scenario in one process, with the interpreter's own truth.
+
+Usage: python dump_scenarios.py TRUTH_JSON
+
+Runs on CPython 3.8+ (keep the syntax 3.8-compatible). Starts one or more
+threads per scenario -- deadlocks (`with` blocks and bare acquire()), a queue
+consumer pool, a 500-deep recursion, a crowd of 120 threads, non-ASCII names,
+nested functions, lambdas, generators, comprehensions, an asyncio coroutine
+chain, sleep / pause / socket / pipe / select / epoll / join waits and a frame
+holding typed locals -- then a recorder thread waits until every other thread
+is blocked and its stack is stable, takes sys._current_frames() and writes what
+the interpreter itself sees (tid, name, frames innermost first) to TRUTH_JSON
+atomically. Last, the recorder starts one thread spinning in a pure-Python loop
+(for the `running` state) and exits. Everything else stays blocked until the
+process is killed.
+
+Nothing in the truth file is typed by hand except each scenario's expected
+thread state, which follows from what the thread blocks in.
+"""
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import queue
+import select
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # never leave __pycache__ in the source tree
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FOREVER = 10 ** 6  # seconds; the harness kills the process long before
+
+# (thread, scenario, acceptable pyhang states)
+SPAWNED = []
+LOCK_WAIT = ["lock_wait"]
+
+
+def spawn(name, scenario, states, target, *args):
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    thread.start()
+    SPAWNED.append((thread, scenario, states))
+    return thread
+
+
+def new_gate():
+    """A lock that is held and never released: acquire() blocks forever."""
+    gate = threading.Lock()
+    gate.acquire()
+    return gate
+
+
+# --- deadlocks: two locks taken in opposite order --------------------------
+
+def deadlock_with(first, second, both_hold_one):
+    with first:
+        both_hold_one.wait()
+        with second:  # waits forever for the other thread
+            pass
+
+
+def deadlock_acquire(first, second, both_hold_one):
+    first.acquire()
+    both_hold_one.wait()
+    second.acquire()  # waits forever for the other thread
+    second.release()
+    first.release()
+
+
+# --- a queue consumer pool --------------------------------------------------
+
+def queue_consumer(work, done):
+    while True:
+        item = work.get()  # blocks in Queue.get once the queue is empty
+        done.append(item)
+        work.task_done()
+
+
+# --- deep recursion ---------------------------------------------------------
+
+def recurse(depth, gate):
+    if depth > 1:
+        return recurse(depth - 1, gate)
+    gate.acquire()  # innermost of 500 recurse() frames
+    return depth
+
+
+# --- crowd ------------------------------------------------------------------
+
+def crowd_member(event):
+    event.wait()
+
+
+# --- nested functions and lambdas -------------------------------------------
+
+def outer(gate):
+    def middle():
+        def inner():
+            gate.acquire()
+            return gate
+        return inner()
+    return middle()
+
+
+module_lambda = lambda gate: gate.acquire()  # noqa: E731 (the scenario is a lambda)
+
+
+def lambda_scenario(gate):
+    call = lambda: module_lambda(gate)  # noqa: E731
+    return call()
+
+
+# --- generators and comprehensions ------------------------------------------
+
+def produce(gate):
+    yield 1
+    gate.acquire()  # a thread blocked inside a generator body
+    yield 2
+
+
+def consume_generator(gate):
+    total = 0
+    for item in produce(gate):
+        total += item
+    return total
+
+
+def consume_genexpr(gate):
+    return sum(value * 2 for value in produce(gate))
+
+
+def listcomp_scenario(gate):
+    return [gate.acquire() for _ in range(1)]
+
+
+# --- asyncio: a coroutine chain that blocks in a synchronous call -----------
+
+def blocking_in_coroutine():
+    time.sleep(FOREVER)
+
+
+async def coro_inner():
+    await asyncio.sleep(0)  # go through the event loop once
+    blocking_in_coroutine()
+
+
+async def coro_outer():
+    await coro_inner()
+
+
+def asyncio_scenario():
+    asyncio.run(coro_outer())
+
+
+# --- thread states ----------------------------------------------------------
+
+def sleep_forever():
+    time.sleep(FOREVER)
+
+
+def socket_reader(sock):
+    return sock.recv(1)  # nothing is ever written to the other end
+
+
+def pipe_reader(fd):
+    return os.read(fd, 1)
+
+
+def select_waiter(sock):
+    return select.select([sock], [], [])
+
+
+def epoll_waiter(sock):
+    with selectors.DefaultSelector() as selector:  # epoll on Linux
+        selector.register(sock, selectors.EVENT_READ)
+        return selector.select()
+
+
+def event_waiter(event):
+    return event.wait()
+
+
+def joiner(thread):
+    thread.join()
+
+
+def pauser():
+    signal.pause()
+
+
+# --- locals -----------------------------------------------------------------
+
+LOCALS_TRUTH = {}
+
+
+def hold_locals(gate):
+    i_small = 42
+    i_negative = -7
+    i_big = 2 ** 70 + 5
+    f_plain = 3.14
+    f_tiny = 2.5e-07
+    s_ascii = "it's ascii"
+    s_latin1 = "café crème"
+    s_ucs2 = "日本語テキスト"
+    s_ucs4 = "snake 🐍 here"
+    n_none = None
+    b_true = True
+    b_false = False
+    by_plain = b"\x00ab\xff\n"
+    by_quote = b"it's"
+    l_list = [1, "two", 3.0]
+    values = dict(i_small=i_small, i_negative=i_negative, i_big=i_big, f_plain=f_plain,
+                  f_tiny=f_tiny, s_ascii=s_ascii, s_latin1=s_latin1, s_ucs2=s_ucs2,
+                  s_ucs4=s_ucs4, n_none=n_none, b_true=b_true, b_false=b_false,
+                  by_plain=by_plain, by_quote=by_quote)
+    reprs = {name: repr(value) for name, value in values.items()}
+    reprs["l_list"] = "<list at %#x len=%d>" % (id(l_list), len(l_list))
+    LOCALS_TRUTH.update(function=sys._getframe().f_code.co_name,
+                        tid=threading.get_native_id(), reprs=reprs)
+    del values, reprs  # the frame's other locals vary between versions
+    gate.acquire()
+    return (i_small, i_negative, i_big, f_plain, f_tiny, s_ascii, s_latin1, s_ucs2, s_ucs4,
+            n_none, b_true, b_false, by_plain, by_quote, l_list)
+
+
+# --- the busy thread, started by the recorder just before it exits ---------
+
+def spin():
+    x = 1
+    while True:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+
+
+# --- the recorder -----------------------------------------------------------
+
+def task_state(tid):
+    """(stat state letter, first word of /proc/.../syscall), or None if gone."""
+    try:
+        with open("/proc/self/task/%d/stat" % tid) as f:
+            stat = f.read()
+        with open("/proc/self/task/%d/syscall" % tid) as f:
+            syscall = f.read().split()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2], (syscall[0] if syscall else "")
+
+
+def other_tasks(me):
+    return sorted(int(t) for t in os.listdir("/proc/self/task") if int(t) != me)
+
+
+def all_blocked(me):
+    for tid in other_tasks(me):
+        state = task_state(tid)
+        if state is None or state[0] == "R" or state[1] == "running":
+            return False
+    return True
+
+
+def stacks(me):
+    """{ident: [frame dict, ...]} innermost first, and the same as a comparable key."""
+    frames = sys._current_frames()
+    result, key = {}, {}
+    try:
+        for ident, frame in frames.items():
+            if ident == threading.get_ident():
+                continue
+            entries, signature = [], []
+            while frame is not None:
+                code = frame.f_code
+                entry = {"function": code.co_name, "file": code.co_filename,
+                         "line": frame.f_lineno}
+                if hasattr(code, "co_qualname"):
+                    entry["qualname"] = code.co_qualname
+                entries.append(entry)
+                signature.append((id(code), frame.f_lineno, frame.f_lasti))
+                frame = frame.f_back
+            result[ident] = entries
+            key[ident] = signature
+    finally:
+        del frames
+    return result, key
+
+
+def settled_stacks(me, deadline):
+    """Stacks once every other thread is off-CPU in a syscall and stays put."""
+    in_a_row = 0
+    while time.monotonic() < deadline:
+        if not all_blocked(me):
+            in_a_row = 0
+            time.sleep(0.02)
+            continue
+        in_a_row += 1
+        if in_a_row < 4:
+            time.sleep(0.03)
+            continue
+        time.sleep(0.2)  # settle
+        first, first_key = stacks(me)
+        time.sleep(0.2)
+        second, second_key = stacks(me)
+        if first_key == second_key and all_blocked(me):
+            return second
+        in_a_row = 0
+    raise RuntimeError("threads did not settle before the deadline")
+
+
+def write_json_atomically(path, value):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+    os.rename(tmp, path)
+
+
+def record(truth_path, main_states):
+    me = threading.get_native_id()
+    truth = {"pid": os.getpid(), "recorder_tid": me,
+             "python_version": platform.python_version(),
+             "version_info": list(sys.version_info[:3]),
+             "executable": sys.executable}
+    try:
+        frames = settled_stacks(me, time.monotonic() + 90)
+        by_ident = {t.ident: t for t in threading.enumerate()}
+        roles = {t.ident: (scenario, states) for t, scenario, states in SPAWNED}
+        roles[threading.main_thread().ident] = ("main", main_states)
+        threads = []
+        for ident, entries in sorted(frames.items()):
+            thread = by_ident.get(ident)
+            if thread is None:
+                raise RuntimeError("sys._current_frames() has unknown ident %d" % ident)
+            scenario, states = roles.get(ident, ("unknown", None))
+            threads.append({"tid": thread.native_id, "name": thread.name,
+                            "scenario": scenario, "states": states, "frames": entries})
+        truth["threads"] = threads
+        truth["tasks"] = other_tasks(-1)
+        truth["locals"] = dict(LOCALS_TRUTH)
+        busy = threading.Thread(target=spin, name="busy-spin", daemon=True)
+        busy.start()
+        truth["busy"] = {"tid": busy.native_id, "name": busy.name, "function": "spin",
+                         "file": spin.__code__.co_filename}
+    except Exception as error:  # the harness reports it
+        truth["error"] = "%s: %s" % (type(error).__name__, error)
+    write_json_atomically(truth_path, truth)
+
+
+def main():
+    truth_path = os.path.abspath(sys.argv[1])
+
+    # Deadlocks, twice: with `with` blocks and with bare acquire().
+    for style, target in (("with", deadlock_with), ("acquire", deadlock_acquire)):
+        lock_a, lock_b = threading.Lock(), threading.Lock()
+        both_hold_one = threading.Barrier(2)
+        deadlock = ["lock_wait", "deadlock"]
+        spawn("deadlock-%s-a" % style, "deadlock", deadlock, target, lock_a, lock_b,
+              both_hold_one)
+        spawn("deadlock-%s-b" % style, "deadlock", deadlock, target, lock_b, lock_a,
+              both_hold_one)
+
+    work, done = queue.Queue(), []
+    for item in range(8):
+        work.put(item)
+    for number in range(4):
+        spawn("queue-consumer-%d" % number, "queue", LOCK_WAIT, queue_consumer, work, done)
+
+    spawn("recursion-500", "recursion", LOCK_WAIT, recurse, 500, new_gate())
+
+    crowd_event = threading.Event()
+    for number in range(120):
+        spawn("crowd-%03d" % number, "crowd", LOCK_WAIT, crowd_member, crowd_event)
+
+    spec = importlib.util.spec_from_file_location(
+        "non_ascii_scenario", os.path.join(HERE, "nön_ascii_名前_🐍.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    spawn("ünïcode-名前-🐍", "non_ascii", LOCK_WAIT, getattr(module, "entrée"), new_gate())
+
+    spawn("nested", "nested", LOCK_WAIT, outer, new_gate())
+    spawn("lambda", "lambda", LOCK_WAIT, lambda_scenario, new_gate())
+    spawn("generator", "generator", LOCK_WAIT, consume_generator, new_gate())
+    spawn("genexpr", "generator", LOCK_WAIT, consume_genexpr, new_gate())
+    spawn("listcomp", "comprehension", LOCK_WAIT, listcomp_scenario, new_gate())
+    spawn("asyncio-loop", "asyncio", ["sleep"], asyncio_scenario)
+
+    spawn("sleeper", "state", ["sleep"], sleep_forever)
+    sock_a, sock_b = socket.socketpair()
+    spawn("socket-reader", "state", ["io_wait"], socket_reader, sock_a)
+    read_end, write_end = os.pipe()
+    spawn('pipe-reader "q" \\ \t', "state", ["io_wait"], pipe_reader, read_end)
+    sock_c, sock_d = socket.socketpair()
+    spawn("select-waiter", "state", ["io_wait"], select_waiter, sock_c)
+    sock_e, sock_f = socket.socketpair()
+    spawn("epoll-waiter", "state", ["io_wait"], epoll_waiter, sock_e)
+    spawn("event-waiter", "state", LOCK_WAIT, event_waiter, threading.Event())
+    spawn("joiner", "state", LOCK_WAIT, joiner, SPAWNED[0][0])
+    spawn("pauser", "state", ["sleep"], pauser)
+    spawn("locals-holder", "locals", LOCK_WAIT, hold_locals, new_gate())
+
+    forever = threading.Event()
+    threading.Thread(target=record, args=(truth_path, LOCK_WAIT), name="recorder",
+                     daemon=True).start()
+    forever.wait()  # the main thread blocks in Event.wait too
+    return (sock_b, sock_d, sock_f, write_end)
+
+
+if __name__ == "__main__":
+    main()
