@@ -8,9 +8,18 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries
   libabsl-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
-  # tests
-  libgtest-dev libgmock-dev python3
+  # BPF programs (bpf/): clang -target bpf, llvm-strip, libbpf, bpftool gen skeleton
+  clang llvm libbpf-dev bpftool
+  # BPF programs (clang -target bpf, bpftool gen skeleton)
+  clang llvm libbpf-dev bpftool
+  # tests: GoogleTest, real interpreters, a real browser for the flamegraph,
+  # protoc + profile.proto to decode pprof output
+  libgtest-dev libgmock-dev python3 chromium protobuf-compiler golang-github-google-pprof-dev
 )
+# Node.js runs the output-format tests (playwright-core, ajv, pprof-format).
+# This machine kind ships NodeSource's nodejs (with npm inside); install
+# Debian's only where there is none.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 # Extra groups, asked for by the scripts that need them.
 for group in "$@"; do
   case "$group" in

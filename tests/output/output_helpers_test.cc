@@ -1,0 +1,86 @@
+// Escaping, frame classification and short labels shared by the writers.
+#include <gtest/gtest.h>
+
+#include "userspace/output/flamegraph_palette.h"
+#include "userspace/output/frame_style.h"
+#include "userspace/output/text_escape.h"
+
+namespace pyhang::output {
+namespace {
+
+using profile::Frame;
+using profile::FrameKind;
+
+TEST(TextEscapeTest, SanitizeUtf8ReplacesInvalidSequences) {
+  EXPECT_EQ(SanitizeUtf8("ok \xC3\xA9"), "ok \xC3\xA9");
+  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");        // overlong '/'
+  EXPECT_EQ(SanitizeUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(SanitizeUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");         // truncated
+}
+
+TEST(TextEscapeTest, XmlEscapeEscapesMarkupAndForbiddenCharacters) {
+  EXPECT_EQ(XmlEscape("<script>a&b</script>"), "&lt;script&gt;a&amp;b&lt;/script&gt;");
+  EXPECT_EQ(XmlEscape("\"'"), "&quot;&#39;");
+  EXPECT_EQ(XmlEscape("a\x01z"), "a\xEF\xBF\xBDz");
+  EXPECT_EQ(XmlEscape("\xEF\xBF\xBF"), "\xEF\xBF\xBD");  // U+FFFF
+  EXPECT_EQ(XmlEscape("line\nbreak"), "line&#10;break");
+}
+
+TEST(TextEscapeTest, JsonForMarkupHidesTerminators) {
+  const std::string json = JsonForMarkup(R"({"a":"</script><!-- ]]> &"})");
+  EXPECT_EQ(json, R"({"a":"\u003c/script\u003e\u003c!-- ]]\u003e \u0026"})");
+  EXPECT_EQ(JsonForMarkup("\"\xE2\x80\xA8\""), "\"\\u2028\"");
+}
+
+TEST(TextEscapeTest, Utf8PrefixCountsCodePoints) {
+  EXPECT_EQ(Utf8Length("h\xC3\xA9llo"), 5u);
+  EXPECT_EQ(Utf8Prefix("h\xC3\xA9llo", 2), "h\xC3\xA9");
+  EXPECT_EQ(Utf8Prefix("abc", 10), "abc");
+}
+
+Frame Py(const std::string& file) { return Frame{FrameKind::kPython, "f", file, 3}; }
+
+TEST(FrameStyleTest, ClassifiesPythonFilesByPath) {
+  EXPECT_EQ(Classify(Py("/home/u/app.py")), FrameCategory::kUser);
+  EXPECT_EQ(Classify(Py("/usr/lib/python3.11/threading.py")), FrameCategory::kStdlib);
+  EXPECT_EQ(Classify(Py("/opt/py/lib64/python3.13t/json/decoder.py")), FrameCategory::kStdlib);
+  EXPECT_EQ(Classify(Py("<frozen importlib._bootstrap>")), FrameCategory::kStdlib);
+  EXPECT_EQ(Classify(Py("/venv/lib/python3.12/site-packages/numpy/core.py")), FrameCategory::kLibrary);
+  EXPECT_EQ(Classify(Py("/usr/lib/python3/dist-packages/requests/api.py")), FrameCategory::kLibrary);
+  EXPECT_EQ(Classify(Py("/home/u/lib/pythonista/x.py")), FrameCategory::kUser);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "memcpy", "libc.so.6", 0}), FrameCategory::kNative);
+  EXPECT_EQ(Classify(Frame{FrameKind::kState, "[lock_wait]", "", 0}), FrameCategory::kState);
+  EXPECT_EQ(Classify(Frame{FrameKind::kThread, "thread 1", "", 0}), FrameCategory::kRoot);
+}
+
+TEST(FrameStyleTest, ShortFileNamesLikePySpy) {
+  EXPECT_EQ(ShortFileName("/venv/lib/python3.12/site-packages/numpy/core/x.py"), "numpy/core/x.py");
+  EXPECT_EQ(ShortFileName("/usr/lib/python3.11/json/decoder.py"), "json/decoder.py");
+  EXPECT_EQ(ShortFileName("/home/u/project/app/main.py"), "main.py");
+  EXPECT_EQ(ShortFileName("<frozen importlib._bootstrap>"), "<frozen importlib._bootstrap>");
+  EXPECT_EQ(ShortFileName("main.py"), "main.py");
+  EXPECT_EQ(ShortLabel(Frame{FrameKind::kPython, "run", "/usr/lib/python3.11/threading.py", 9}),
+            "run (threading.py:9)");
+}
+
+TEST(FrameStyleTest, ThreadRootFrameNamesTidAndName) {
+  EXPECT_EQ(ThreadRootFrame({12, "MainThread"}).name, "thread 12 \"MainThread\"");
+  EXPECT_EQ(ThreadRootFrame({12, ""}).name, "thread 12");
+}
+
+TEST(PaletteTest, FormatsNumbers) {
+  EXPECT_EQ(WithSeparators(0), "0");
+  EXPECT_EQ(WithSeparators(999), "999");
+  EXPECT_EQ(WithSeparators(1234567), "1,234,567");
+  EXPECT_EQ(FormatDuration(1'500'000), "1.50 ms");
+  EXPECT_EQ(FormatDuration(12), "12 ns");
+}
+
+TEST(PaletteTest, CategoriesGetDistinctHues) {
+  EXPECT_NE(FrameFill(FrameCategory::kUser, "f"), FrameFill(FrameCategory::kStdlib, "f"));
+  EXPECT_EQ(FrameFill(FrameCategory::kUser, "f"), FrameFill(FrameCategory::kUser, "f"));
+}
+
+}  // namespace
+}  // namespace pyhang::output
