@@ -8,8 +8,6 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries
   libabsl-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
-  # BPF programs (bpf/): clang -target bpf, llvm-strip, libbpf, bpftool gen skeleton
-  clang llvm libbpf-dev bpftool
   # BPF programs (clang -target bpf, bpftool gen skeleton)
   clang llvm libbpf-dev bpftool
   # tests: GoogleTest, real interpreters, a real browser for the flamegraph,

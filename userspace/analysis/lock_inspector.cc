@@ -128,7 +128,7 @@ void LockInspector::AddWithBlockHolds(std::vector<ThreadObservation>& threads) {
         if (!IsHeld(sighting.lock, sighting.kind)) continue;
         added.insert(sighting.lock);
         thread.holds.push_back({Ref(sighting.lock, sighting.kind), OwnershipEvidence::kWithBlock,
-                                absl::StrCat("with block in ", Where(frame))});
+                                absl::StrCat("inside a with block in ", Where(frame))});
       }
     }
   }
@@ -166,7 +166,7 @@ void LockInspector::AddThreadLockOwners(std::vector<ThreadObservation>& threads)
       for (ThreadObservation& owner : threads) {
         if (owner.thread_id != static_cast<uint64_t>(*ident) || owner.tid == waiter.tid) continue;
         owner.holds.push_back({*waiter.waiting_for, OwnershipEvidence::kThreadStarted,
-                               "still running (join() waits for it to finish)"});
+                               "thread still running: join() waits for it"});
       }
       break;
     }

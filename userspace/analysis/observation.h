@@ -58,6 +58,9 @@ struct ThreadObservation {
   bool holds_gil = false;
   uint64_t cpu_ns = 0;  // CPU time used since the previous observation
   std::vector<python::PyFrame> frames;  // innermost first
+  bool truncated = false;               // the walk stopped at the depth cap
+  std::string walk_error;               // why the walk ended early, if it did
+  int64_t interpreter_id = 0;
   // Changes whenever the thread makes Python-level progress: the innermost
   // frame's instruction and its locals' identities.
   uint64_t progress_fingerprint = 0;
@@ -73,6 +76,7 @@ struct ProcessObservation {
   uint64_t time_ns = 0;       // CLOCK_MONOTONIC
   uint64_t interval_ns = 0;   // since the previous observation (0 for the first)
   int64_t gil_holder_tid = 0;
+  size_t os_threads = 0;  // all OS threads, with or without Python
   std::vector<ThreadObservation> threads;
 };
 

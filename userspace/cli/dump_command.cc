@@ -22,8 +22,8 @@ CLI::App* AddDumpCommand(CLI::App& app, DumpArgs& args) {
 
 int RunDump(const DumpArgs& args) {
   snapshot::SnapshotOptions options;
-  options.decode.locals = args.locals;
-  options.decode.walk.max_depth = args.max_depth;
+  options.locals = args.locals;
+  options.max_depth = args.max_depth;
   absl::StatusOr<snapshot::ProcessSnapshot> snapshot = snapshot::TakeSnapshot(args.pid, options);
   if (!snapshot.ok()) return ReportError(snapshot.status());
   output::DumpFormatOptions format{args.locals, !args.no_source};

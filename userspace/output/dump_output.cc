@@ -7,17 +7,71 @@
 namespace pyhang::output {
 namespace {
 
+using analysis::HeldLock;
+using analysis::LockRef;
+using analysis::ThreadObservation;
 using nlohmann::ordered_json;
 
-std::string ThreadHeader(const snapshot::ThreadSnapshot& thread) {
-  const python::PyThread& py = thread.python;
-  std::string state(threads::StateName(thread.verdict.state));
-  if (py.holds_gil) absl::StrAppend(&state, ", holds the GIL");
-  std::string header = py.tid != 0 ? absl::StrCat("Thread ", py.tid)
-                                   : absl::StrFormat("Thread 0x%x", py.thread_id);
+std::string LockText(const LockRef& lock) {
+  if (lock.address == 0) return absl::StrFormat("a lock (futex 0x%x)", lock.futex);
+  return absl::StrFormat("<%s at 0x%x>", lock.type, lock.address);
+}
+
+std::string ThreadName(const snapshot::ProcessSnapshot& snapshot, int64_t tid) {
+  for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
+    if (thread.thread.tid == tid && !thread.thread.name.empty()) {
+      return absl::StrCat("thread ", tid, " \"", thread.thread.name, "\"");
+    }
+  }
+  return absl::StrCat("thread ", tid);
+}
+
+// Who holds `lock`, from every thread's evidence; 0 if unknown.
+const HeldLock* Holder(const snapshot::ProcessSnapshot& snapshot, const LockRef& lock, int64_t* tid) {
+  for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
+    for (const HeldLock& held : thread.thread.holds) {
+      bool same = lock.address != 0 ? held.lock.address == lock.address : held.lock.futex == lock.futex;
+      if (same && thread.thread.tid != 0) {
+        *tid = thread.thread.tid;
+        return &held;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::string ThreadHeader(const snapshot::ThreadSnapshot& snapshot_thread) {
+  const ThreadObservation& thread = snapshot_thread.thread;
+  std::string state(threads::StateName(snapshot_thread.state));
+  if (thread.holds_gil) absl::StrAppend(&state, ", holds the GIL");
+  std::string header = thread.tid != 0 ? absl::StrCat("Thread ", thread.tid)
+                                       : absl::StrFormat("Thread 0x%x", thread.thread_id);
   absl::StrAppend(&header, " (", state, ")");
-  if (!py.name.empty()) absl::StrAppend(&header, ": \"", py.name, "\"");
+  if (!thread.name.empty()) absl::StrAppend(&header, ": \"", thread.name, "\"");
   return header;
+}
+
+// Lines under the header: what the thread waits for and what it holds.
+void AppendWaitDetail(const snapshot::ProcessSnapshot& snapshot, const snapshot::ThreadSnapshot& entry,
+                      std::string* out) {
+  const ThreadObservation& thread = entry.thread;
+  if (thread.waits_for_notification) {
+    absl::StrAppend(out, "    waiting for a notification (Condition.wait)\n");
+  } else if (thread.waiting_for) {
+    std::string line = absl::StrCat("    waiting for ", LockText(*thread.waiting_for));
+    int64_t holder_tid = 0;
+    if (const HeldLock* held = Holder(snapshot, *thread.waiting_for, &holder_tid)) {
+      absl::StrAppend(&line, " held by ", ThreadName(snapshot, holder_tid), " (", held->where, ")");
+    }
+    absl::StrAppend(out, line, "\n");
+  } else if (!thread.verdict.detail.empty() && entry.state != threads::ThreadState::kRunning) {
+    std::string detail = thread.verdict.detail;
+    if (thread.io && !thread.io->description.empty()) absl::StrAppend(&detail, ": ", thread.io->description);
+    absl::StrAppend(out, "    (", detail, ")\n");
+  }
+  for (const HeldLock& held : thread.holds) {
+    absl::StrAppend(out, "    holding ", LockText(held.lock), " (", held.where, ")\n");
+  }
 }
 
 void AppendLocals(const python::PyFrame& frame, std::string* out) {
@@ -32,13 +86,12 @@ void AppendLocals(const python::PyFrame& frame, std::string* out) {
   }
 }
 
-void AppendThread(const snapshot::ThreadSnapshot& thread, const DumpFormatOptions& options,
-                  SourceLines& sources, std::string* out) {
-  absl::StrAppend(out, ThreadHeader(thread), "\n");
-  if (!thread.verdict.detail.empty() && thread.verdict.state != threads::ThreadState::kRunning) {
-    absl::StrAppend(out, "    (", thread.verdict.detail, ")\n");
-  }
-  for (const python::PyFrame& frame : thread.python.frames) {
+void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::ThreadSnapshot& entry,
+                  const DumpFormatOptions& options, SourceLines& sources, std::string* out) {
+  const ThreadObservation& thread = entry.thread;
+  absl::StrAppend(out, ThreadHeader(entry), "\n");
+  AppendWaitDetail(snapshot, entry, out);
+  for (const python::PyFrame& frame : thread.frames) {
     absl::StrAppend(out, "    ", frame.qualname, " (", frame.file, ":", frame.line, ")\n");
     if (options.source_lines) {
       if (std::optional<std::string> line = sources.Line(frame.file, frame.line)) {
@@ -47,34 +100,66 @@ void AppendThread(const snapshot::ThreadSnapshot& thread, const DumpFormatOption
     }
     if (options.locals) AppendLocals(frame, out);
   }
-  if (thread.python.frames.empty()) absl::StrAppend(out, "    (no Python frames)\n");
-  if (thread.python.truncated) absl::StrAppend(out, "    ... (stack truncated at the depth limit)\n");
-  if (!thread.python.walk_error.empty()) {
-    absl::StrAppend(out, "    ... (stack ends early: ", thread.python.walk_error, ")\n");
+  if (thread.frames.empty()) absl::StrAppend(out, "    (no Python frames)\n");
+  if (thread.truncated) absl::StrAppend(out, "    ... (stack truncated at the depth limit)\n");
+  if (!thread.walk_error.empty()) absl::StrAppend(out, "    ... (stack ends early: ", thread.walk_error, ")\n");
+}
+
+ordered_json HoldsJson(const std::vector<HeldLock>& holds) {
+  ordered_json list = ordered_json::array();
+  for (const HeldLock& held : holds) {
+    ordered_json item = LockJson(held.lock);
+    item["evidence"] = analysis::EvidenceName(held.evidence);
+    item["where"] = held.where;
+    list.push_back(std::move(item));
   }
+  return list;
 }
 
 }  // namespace
+
+std::string DeadlockText(const analysis::Finding& deadlock) {
+  std::string out = "Found one Python-level deadlock:\n";
+  for (const analysis::CycleEdge& edge : deadlock.evidence.cycle) {
+    std::string waiter = absl::StrCat("thread ", edge.tid);
+    std::string holder = absl::StrCat("thread ", edge.held_by);
+    for (const ThreadObservation& thread : deadlock.threads) {
+      if (thread.tid == edge.tid && !thread.name.empty()) absl::StrAppend(&waiter, " \"", thread.name, "\"");
+      if (thread.tid == edge.held_by && !thread.name.empty()) absl::StrAppend(&holder, " \"", thread.name, "\"");
+    }
+    absl::StrAppend(&out, "  ", waiter, " waits for ", LockText(edge.lock), ",\n      held by ", holder, " (",
+                    edge.where, edge.how == analysis::OwnershipEvidence::kAcquireInCode ? ", inferred" : "", ")\n");
+  }
+  return out;
+}
 
 std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
   std::string out = absl::StrCat("Process ", snapshot.pid, ": ", snapshot.command_line, "\n",
                                  "Python v", snapshot.version.ToString(), " (",
                                  snapshot.python_binary, ")\n");
+  for (const analysis::Finding& deadlock : snapshot.deadlocks) absl::StrAppend(&out, "\n", DeadlockText(deadlock));
   SourceLines sources(snapshot.pid);
   for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
     absl::StrAppend(&out, "\n");
-    AppendThread(thread, options, sources, &out);
+    AppendThread(snapshot, thread, options, sources, &out);
   }
   if (snapshot.native_only_threads > 0) {
-    absl::StrAppend(&out, "\n(", snapshot.native_only_threads,
-                    " more OS threads run no Python code)\n");
+    absl::StrAppend(&out, "\n(", snapshot.native_only_threads, " more OS threads run no Python code)\n");
   }
   return out;
 }
 
-ordered_json FramesJson(const python::PyThread& thread, bool locals) {
-  ordered_json frames = ordered_json::array();
-  for (const python::PyFrame& frame : thread.frames) {
+ordered_json LockJson(const LockRef& lock) {
+  ordered_json item;
+  item["address"] = lock.address != 0 ? ordered_json(absl::StrFormat("0x%x", lock.address)) : ordered_json(nullptr);
+  item["type"] = lock.type.empty() ? ordered_json(nullptr) : ordered_json(lock.type);
+  item["futex"] = absl::StrFormat("0x%x", lock.futex);
+  return item;
+}
+
+ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals) {
+  ordered_json list = ordered_json::array();
+  for (const python::PyFrame& frame : frames) {
     ordered_json item = {{"function", frame.function},
                          {"qualname", frame.qualname},
                          {"file", frame.file},
@@ -82,34 +167,53 @@ ordered_json FramesJson(const python::PyThread& thread, bool locals) {
     if (locals) {
       ordered_json values = ordered_json::array();
       for (const python::LocalVariable& local : frame.locals) {
-        values.push_back({{"name", local.name},
-                          {"repr", local.repr},
-                          {"arg", local.is_argument},
+        values.push_back({{"name", local.name}, {"repr", local.repr}, {"arg", local.is_argument},
                           {"addr", local.address}});
       }
       item["locals"] = std::move(values);
     }
-    frames.push_back(std::move(item));
+    list.push_back(std::move(item));
   }
-  return frames;
+  return list;
 }
 
 ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
   ordered_json threads = ordered_json::array();
-  for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
-    const python::PyThread& py = thread.python;
+  for (const snapshot::ThreadSnapshot& entry : snapshot.threads) {
+    const ThreadObservation& thread = entry.thread;
     ordered_json item;
-    item["tid"] = py.tid != 0 ? ordered_json(py.tid) : ordered_json(nullptr);
-    item["name"] = py.name.empty() ? ordered_json(nullptr) : ordered_json(py.name);
-    item["holds_gil"] = py.holds_gil;
-    item["state"] = threads::StateName(thread.verdict.state);
+    item["tid"] = thread.tid != 0 ? ordered_json(thread.tid) : ordered_json(nullptr);
+    item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
+    item["holds_gil"] = thread.holds_gil;
+    item["state"] = threads::StateName(entry.state);
     item["state_detail"] = thread.verdict.detail;
-    item["thread_id"] = py.thread_id;
-    item["interpreter_id"] = py.interpreter_id;
-    item["frames"] = FramesJson(py, options.locals);
-    if (py.truncated) item["truncated"] = true;
-    if (!py.walk_error.empty()) item["walk_error"] = py.walk_error;
+    item["thread_id"] = thread.thread_id;
+    item["interpreter_id"] = thread.interpreter_id;
+    if (thread.waiting_for) {
+      ordered_json waiting = LockJson(*thread.waiting_for);
+      int64_t holder_tid = 0;
+      if (const HeldLock* held = Holder(snapshot, *thread.waiting_for, &holder_tid)) {
+        waiting["held_by"] = holder_tid;
+        waiting["evidence"] = analysis::EvidenceName(held->evidence);
+      }
+      waiting["notification"] = thread.waits_for_notification;
+      item["waiting_for"] = std::move(waiting);
+    }
+    if (!thread.holds.empty()) item["holds"] = HoldsJson(thread.holds);
+    if (thread.io) item["io"] = {{"fd", thread.io->fd}, {"description", thread.io->description}};
+    item["frames"] = FramesJson(thread.frames, options.locals);
+    if (thread.truncated) item["truncated"] = true;
+    if (!thread.walk_error.empty()) item["walk_error"] = thread.walk_error;
     threads.push_back(std::move(item));
+  }
+  ordered_json deadlocks = ordered_json::array();
+  for (const analysis::Finding& deadlock : snapshot.deadlocks) {
+    ordered_json cycle = ordered_json::array();
+    for (const analysis::CycleEdge& edge : deadlock.evidence.cycle) {
+      cycle.push_back({{"tid", edge.tid}, {"waits_for", LockJson(edge.lock)}, {"held_by", edge.held_by},
+                       {"evidence", analysis::EvidenceName(edge.how)}, {"where", edge.where}});
+    }
+    deadlocks.push_back({{"tids", deadlock.tids}, {"cycle", std::move(cycle)}});
   }
   ordered_json out;
   out["pid"] = snapshot.pid;
@@ -118,6 +222,7 @@ ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpForma
   out["executable"] = snapshot.executable;
   out["python_binary"] = snapshot.python_binary;
   out["threads"] = std::move(threads);
+  out["deadlocks"] = std::move(deadlocks);
   out["native_only_threads"] = snapshot.native_only_threads;
   return out;
 }

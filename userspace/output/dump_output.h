@@ -4,8 +4,10 @@
 #define PYHANG_USERSPACE_OUTPUT_DUMP_OUTPUT_H_
 
 #include <string>
+#include <vector>
 
 #include "nlohmann/json.hpp"
+#include "userspace/analysis/finding.h"
 #include "userspace/snapshot/snapshot.h"
 
 namespace pyhang::output {
@@ -19,8 +21,11 @@ std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormat
 nlohmann::ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot,
                                 const DumpFormatOptions& options);
 
-// One thread's frames as JSON objects (shared with watch/hang output).
-nlohmann::ordered_json FramesJson(const python::PyThread& thread, bool locals);
+// Pieces shared with `watch` and hang events.
+nlohmann::ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals);
+nlohmann::ordered_json LockJson(const analysis::LockRef& lock);
+// "Found one Python-level deadlock:" and one line per thread of the cycle.
+std::string DeadlockText(const analysis::Finding& deadlock);
 
 }  // namespace pyhang::output
 

@@ -1,27 +1,27 @@
-// One consistent-enough look at a live Python process: every Python
-// thread's stack and what the kernel says each thread is doing. This is
-// what `pyhang dump` prints and what later stages classify further.
+// One look at a live Python process for `pyhang dump`: every Python
+// thread's stack, its state (from the kernel, refined by the analysis:
+// idle, deadlock), the lock it waits for and who holds it, and any
+// deadlock cycle among the threads.
 #ifndef PYHANG_USERSPACE_SNAPSHOT_SNAPSHOT_H_
 #define PYHANG_USERSPACE_SNAPSHOT_SNAPSHOT_H_
 
 #include <sys/types.h>
 
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "userspace/python/decoder.h"
-#include "userspace/python/python_process.h"
-#include "userspace/threads/kernel_thread.h"
+#include "userspace/analysis/finding.h"
+#include "userspace/analysis/observation.h"
+#include "userspace/python/objects.h"
+#include "userspace/python/python_version.h"
 #include "userspace/threads/thread_state.h"
 
 namespace pyhang::snapshot {
 
 struct ThreadSnapshot {
-  python::PyThread python;
-  std::optional<threads::KernelThread> kernel;  // absent if the OS thread is gone
-  threads::StateVerdict verdict;
+  analysis::ThreadObservation thread;
+  threads::ThreadState state = threads::ThreadState::kUnknown;  // refined
 };
 
 struct ProcessSnapshot {
@@ -33,21 +33,20 @@ struct ProcessSnapshot {
   python::PythonVersion version;
   std::vector<ThreadSnapshot> threads;
   size_t native_only_threads = 0;  // OS threads with no Python thread state
+  std::vector<analysis::Finding> deadlocks;
   std::vector<std::string> warnings;
 };
 
 struct SnapshotOptions {
-  python::DecodeOptions decode;
+  size_t max_depth = 4096;
+  bool locals = false;
+  python::ReprLimits repr;
 };
 
 // Attaches (reading only) and takes the snapshot. Errors carry a message
 // for the user (see python::AttachToPython); a target that exits midway
 // gives kUnavailable.
 absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& options);
-
-// The GIL address range of the first interpreter (where its futex waits
-// happen), for classification.
-threads::GilRange GilRangeOf(python::Decoder& decoder);
 
 }  // namespace pyhang::snapshot
 

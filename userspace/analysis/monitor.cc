@@ -1,0 +1,156 @@
+#include "userspace/analysis/monitor.h"
+
+#include <time.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "userspace/common/status_macros.h"
+#include "userspace/process/fd_info.h"
+#include "userspace/threads/kernel_thread.h"
+#include "userspace/threads/syscalls.h"
+
+namespace pyhang::analysis {
+namespace {
+
+constexpr size_t kCachePages = 8192;
+constexpr uint64_t kNamesRefreshNs = 2'000'000'000;
+constexpr size_t kMaxFingerprintSlots = 64;
+constexpr uint64_t kClockTickNs = 10'000'000;  // USER_HZ = 100: utime/stime units
+
+uint64_t NowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
+
+}  // namespace
+
+threads::GilRange GilRangeOf(python::Decoder& decoder) {
+  absl::StatusOr<std::vector<uint64_t>> interpreters = decoder.thread_list().ListInterpreters();
+  if (!interpreters.ok() || interpreters->empty()) return {};
+  absl::StatusOr<python::GilState> gil = decoder.thread_list().ReadGil(interpreters->front());
+  if (!gil.ok()) return {};
+  return threads::GilRange{gil->address, static_cast<uint64_t>(decoder.runtime().offsets.gil_size)};
+}
+
+Monitor::Monitor(pid_t pid, const MonitorOptions& options, std::unique_ptr<memory::ProcessReader> live)
+    : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages) {}
+
+absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(pid_t pid, const MonitorOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<memory::ProcessReader> live, memory::ProcessReader::Create(pid));
+  auto monitor = std::unique_ptr<Monitor>(new Monitor(pid, options, std::move(live)));
+  ASSIGN_OR_RETURN(python::PythonProcess process, python::AttachToPython(pid, monitor->reader_));
+  monitor->process_ = std::make_unique<python::PythonProcess>(std::move(process));
+  monitor->decoder_ = std::make_unique<python::Decoder>(monitor->reader_, monitor->process_->runtime);
+  monitor->locks_ = std::make_unique<LockInspector>(*monitor->decoder_);
+  monitor->gil_ = GilRangeOf(*monitor->decoder_);
+  monitor->sched_offset_ns_ = threads::SchedClockToMonotonicOffset();
+  return monitor;
+}
+
+uint64_t Monitor::ProgressFingerprint(const python::PyThread& py) {
+  if (py.frames.empty()) return 0;
+  const python::PyFrame& top = py.frames.front();
+  uint64_t hash = absl::HashOf(top.frame_address, top.code_address, top.instruction);
+  absl::StatusOr<const python::CodeInfo*> code = decoder_->codes().Get(top.code_address);
+  if (!code.ok()) return hash;
+  // The identities of the innermost frame's locals: any assignment, any
+  // loop iteration that rebinds a name, changes them.
+  size_t count = std::min<size_t>(std::max((*code)->nlocals, 0), kMaxFingerprintSlots);
+  std::vector<uint64_t> slots(count);
+  const uint64_t locals = top.frame_address + decoder_->runtime().offsets.frame_localsplus;
+  if (count > 0 && reader_.Read(locals, absl::MakeSpan(reinterpret_cast<std::byte*>(slots.data()), count * 8)).ok()) {
+    for (uint64_t slot : slots) hash = absl::HashOf(hash, slot);
+  }
+  return hash;
+}
+
+std::optional<IoTarget> Monitor::DescribeIo(const threads::KernelThread& kernel,
+                                            const threads::StateVerdict& verdict) {
+  if (verdict.state != threads::ThreadState::kIoWait) return std::nullopt;
+  int fd = verdict.fd;
+  if (fd < 0 && (kernel.syscall == threads::kPoll || kernel.syscall == threads::kPpoll) && kernel.args[1] >= 1) {
+    // poll(fds, nfds, timeout): the first pollfd {int fd; short events; short revents}.
+    fd = memory::ReadValue<int32_t>(reader_, kernel.args[0]).value_or(-1);
+  }
+  if (fd < 0) return std::nullopt;
+  return IoTarget{fd, process::DescribeFd(pid_, fd)};
+}
+
+void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
+  out->tid = py.tid;
+  out->thread_id = py.thread_id;
+  out->holds_gil = py.holds_gil;
+  if (auto it = names_.find(py.thread_id); it != names_.end()) out->name = it->second;
+  absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid_, py.tid);
+  if (kernel.ok()) {
+    out->verdict = threads::ClassifyKernelThread(*kernel, gil_);
+    uint64_t cpu = kernel->cpu_time_ns != 0 ? kernel->cpu_time_ns
+                                            : (kernel->user_ticks + kernel->system_ticks) * kClockTickNs;
+    if (auto it = cpu_time_ns_.find(py.tid); it != cpu_time_ns_.end() && cpu >= it->second) {
+      out->cpu_ns = cpu - it->second;
+    }
+    cpu_time_ns_[py.tid] = cpu;
+    if (out->verdict.state != threads::ThreadState::kRunning && sched_offset_ns_ && kernel->last_ran_sched_ns) {
+      out->blocked_since_ns = static_cast<uint64_t>(static_cast<int64_t>(kernel->last_ran_sched_ns) + *sched_offset_ns_);
+    }
+    out->io = DescribeIo(*kernel, out->verdict);
+  }
+  out->progress_fingerprint = ProgressFingerprint(py);
+  out->frames = std::move(py.frames);
+  out->truncated = py.truncated;
+  out->walk_error = std::move(py.walk_error);
+  out->interpreter_id = py.interpreter_id;
+}
+
+void Monitor::RefreshNames(const std::vector<python::PyThread>& threads) {
+  bool unknown = false;
+  for (const python::PyThread& thread : threads) unknown |= !names_.contains(thread.thread_id);
+  uint64_t now = NowNs();
+  if (!unknown && now - names_time_ns_ < kNamesRefreshNs) return;
+  names_time_ns_ = now;
+  names_ = decoder_->ReadThreadNames();
+}
+
+absl::StatusOr<ProcessObservation> Monitor::Observe() {
+  ProcessObservation observation;
+  observation.pid = pid_;
+  observation.time_ns = NowNs();
+  observation.interval_ns = last_time_ns_ ? observation.time_ns - last_time_ns_ : 0;
+  last_time_ns_ = observation.time_ns;
+  reader_.Invalidate();
+  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
+  if (!tasks.ok()) return Exited(pid_);
+  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
+  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
+  if (!threads.ok()) return memory::IsTargetGone(threads.status()) ? Exited(pid_) : threads.status();
+  observation.os_threads = tasks->size();
+  python::DecodeOptions decode;
+  decode.walk.max_depth = options_.max_depth;
+  decode.locals = options_.locals;
+  decode.repr = options_.repr;
+  for (python::PyThread& thread : *threads) {
+    absl::Status status = decoder_->ReadStack(thread.tstate_address, decode, &thread);
+    if (memory::IsTargetGone(status)) return Exited(pid_);
+  }
+  RefreshNames(*threads);
+  for (python::PyThread& thread : *threads) {
+    if (thread.tid == 0 || !task_set.contains(thread.tid)) continue;
+    ThreadObservation out;
+    ObserveThread(thread, &out);
+    if (out.holds_gil) observation.gil_holder_tid = out.tid;
+    observation.threads.push_back(std::move(out));
+  }
+  // Forget CPU times of threads that ended, so the map stays bounded.
+  for (auto it = cpu_time_ns_.begin(); it != cpu_time_ns_.end();) {
+    if (task_set.contains(it->first)) ++it; else cpu_time_ns_.erase(it++);
+  }
+  if (options_.locks) locks_->Inspect(observation.threads);
+  if (threads::ListTasks(pid_).status().code() == absl::StatusCode::kNotFound) return Exited(pid_);
+  return observation;
+}
+
+}  // namespace pyhang::analysis

@@ -1,0 +1,71 @@
+// Watches a live process by looking at it repeatedly: every look produces a
+// ProcessObservation (each thread's kernel state, CPU use, Python stack,
+// lock evidence) for the hang detector. Reads only; never stops the target.
+#ifndef PYHANG_USERSPACE_ANALYSIS_MONITOR_H_
+#define PYHANG_USERSPACE_ANALYSIS_MONITOR_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "userspace/analysis/lock_inspector.h"
+#include "userspace/analysis/observation.h"
+#include "userspace/memory/cached_reader.h"
+#include "userspace/memory/process_reader.h"
+#include "userspace/python/decoder.h"
+#include "userspace/python/python_process.h"
+#include "userspace/threads/thread_state.h"
+
+namespace pyhang::analysis {
+
+struct MonitorOptions {
+  size_t max_depth = 1024;
+  bool locks = true;   // find lock owners (costs a value-stack scan per thread)
+  bool locals = false; // read every frame's locals (dump --locals)
+  python::ReprLimits repr;
+};
+
+// The GIL's address range in the first interpreter (futex waits inside it
+// are GIL waits); empty if it cannot be read.
+threads::GilRange GilRangeOf(python::Decoder& decoder);
+
+class Monitor {
+ public:
+  static absl::StatusOr<std::unique_ptr<Monitor>> Create(pid_t pid, const MonitorOptions& options);
+
+  // One look. kUnavailable once the process has exited.
+  absl::StatusOr<ProcessObservation> Observe();
+
+  const python::PythonProcess& process() const { return *process_; }
+  python::Decoder& decoder() { return *decoder_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  Monitor(pid_t pid, const MonitorOptions& options, std::unique_ptr<memory::ProcessReader> live);
+
+  void ObserveThread(python::PyThread& py, ThreadObservation* out);
+  uint64_t ProgressFingerprint(const python::PyThread& py);
+  void RefreshNames(const std::vector<python::PyThread>& threads);
+  std::optional<IoTarget> DescribeIo(const threads::KernelThread& kernel, const threads::StateVerdict& verdict);
+
+  pid_t pid_;
+  MonitorOptions options_;
+  std::unique_ptr<memory::ProcessReader> live_;
+  memory::CachedReader reader_;
+  std::unique_ptr<python::PythonProcess> process_;
+  std::unique_ptr<python::Decoder> decoder_;
+  std::unique_ptr<LockInspector> locks_;
+  threads::GilRange gil_;
+  std::optional<int64_t> sched_offset_ns_;
+  absl::flat_hash_map<int64_t, uint64_t> cpu_time_ns_;       // per tid, at the last look
+  absl::flat_hash_map<uint64_t, std::string> names_;          // per pthread id
+  uint64_t last_time_ns_ = 0;
+  uint64_t names_time_ns_ = 0;
+};
+
+}  // namespace pyhang::analysis
+
+#endif  // PYHANG_USERSPACE_ANALYSIS_MONITOR_H_

@@ -1,0 +1,122 @@
+#include "userspace/sampler/procfs_sampler.h"
+
+#include <time.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "userspace/common/status_macros.h"
+#include "userspace/analysis/monitor.h"
+#include "userspace/threads/kernel_thread.h"
+
+namespace pyhang::sampler {
+namespace {
+
+constexpr size_t kCachePages = 4096;
+constexpr uint64_t kNamesRefreshNs = 1'000'000'000;
+
+absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
+
+void SleepUntil(uint64_t deadline_ns) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+}  // namespace
+
+uint64_t MonotonicNowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+ProcfsSampler::ProcfsSampler(pid_t pid, const ProcfsSamplerOptions& options,
+                             std::unique_ptr<memory::ProcessReader> live)
+    : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages) {}
+
+absl::StatusOr<std::unique_ptr<ProcfsSampler>> ProcfsSampler::Create(
+    pid_t pid, const ProcfsSamplerOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<memory::ProcessReader> live, memory::ProcessReader::Create(pid));
+  auto sampler = std::unique_ptr<ProcfsSampler>(new ProcfsSampler(pid, options, std::move(live)));
+  ASSIGN_OR_RETURN(python::PythonProcess process, python::AttachToPython(pid, sampler->reader_));
+  sampler->process_ = std::make_unique<python::PythonProcess>(std::move(process));
+  sampler->decoder_ = std::make_unique<python::Decoder>(sampler->reader_, sampler->process_->runtime);
+  sampler->gil_ = analysis::GilRangeOf(*sampler->decoder_);
+  return sampler;
+}
+
+std::string ProcfsSampler::description() const {
+  return absl::StrCat("/proc sampler at ", options_.rate_hz, " Hz (no BPF)");
+}
+
+void ProcfsSampler::RefreshNames(uint64_t now_ns) {
+  names_refreshed_ns_ = now_ns;
+  absl::flat_hash_map<uint64_t, std::string> by_thread_id = decoder_->ReadThreadNames();
+  for (const auto& [tid, thread_id] : thread_ids_by_tid_) {
+    if (auto it = by_thread_id.find(thread_id); it != by_thread_id.end()) names_by_tid_[tid] = it->second;
+  }
+}
+
+std::string ProcfsSampler::ThreadName(int64_t tid) {
+  auto it = names_by_tid_.find(tid);
+  return it == names_by_tid_.end() ? "" : it->second;
+}
+
+absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink) {
+  reader_.Invalidate();
+  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
+  if (!tasks.ok()) return Exited(pid_);
+  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
+  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
+  if (!threads.ok()) return memory::IsTargetGone(threads.status()) ? Exited(pid_) : threads.status();
+  bool unknown_thread = false;
+  const uint64_t period_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
+  python::DecodeOptions decode;
+  decode.walk.max_depth = options_.max_depth;
+  for (python::PyThread& thread : *threads) {
+    if (thread.tid == 0) continue;
+    absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid_, thread.tid);
+    if (!kernel.ok()) continue;  // the thread just ended
+    threads::StateVerdict verdict = threads::ClassifyKernelThread(*kernel, gil_);
+    bool on_cpu = verdict.state == threads::ThreadState::kRunning;
+    if (!on_cpu && !options_.off_cpu) continue;
+    absl::Status walked = decoder_->ReadStack(thread.tstate_address, decode, &thread);
+    if (memory::IsTargetGone(walked)) return Exited(pid_);
+    if (!thread.walk_error.empty()) ++stats_.errors;
+    unknown_thread |= !thread_ids_by_tid_.contains(thread.tid);
+    thread_ids_by_tid_[thread.tid] = thread.thread_id;
+    StackSample sample;
+    sample.pid = pid_;
+    sample.tid = thread.tid;
+    sample.time_ns = now_ns;
+    sample.on_cpu = on_cpu;
+    sample.weight_ns = period_ns;
+    sample.state = verdict.state;
+    sample.holds_gil = thread.holds_gil;
+    sample.frames = std::move(thread.frames);
+    ++stats_.samples;
+    sink(std::move(sample));
+  }
+  if (unknown_thread || now_ns - names_refreshed_ns_ > kNamesRefreshNs) RefreshNames(now_ns);
+  return absl::OkStatus();
+}
+
+absl::Status ProcfsSampler::Run(absl::Duration duration, const SampleSink& sink) {
+  const uint64_t period_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
+  const uint64_t end_ns = MonotonicNowNs() + static_cast<uint64_t>(absl::ToInt64Nanoseconds(duration));
+  uint64_t next_ns = MonotonicNowNs();
+  while (next_ns < end_ns) {
+    SleepUntil(next_ns);
+    uint64_t now_ns = MonotonicNowNs();
+    ++stats_.rounds;
+    if (now_ns > next_ns + period_ns) ++stats_.late_rounds;
+    RETURN_IF_ERROR(SampleRound(now_ns, sink));
+    next_ns += period_ns;
+    if (next_ns < now_ns) next_ns = now_ns;  // running behind: don't burst to catch up
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pyhang::sampler
