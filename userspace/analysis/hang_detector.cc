@@ -186,8 +186,12 @@ void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
       e.summary = absl::StrCat("waits for ", thread.waiting_for ? LockLabel(*thread.waiting_for) : "a lock");
     }
     if (const ThreadObservation* owner = e.owner_tid ? FindThread(observation, e.owner_tid) : nullptr) {
-      absl::StrAppend(&e.summary, ", held by ", ThreadLabel(*owner));
-      if (!e.owner_where.empty()) absl::StrAppend(&e.summary, " in ", e.owner_where);
+      if (e.owner_evidence == OwnershipEvidence::kThreadStarted) {
+        e.summary = absl::StrCat("waits in join() for ", ThreadLabel(*owner), " to finish");
+      } else {
+        absl::StrAppend(&e.summary, ", held by ", ThreadLabel(*owner));
+        if (!e.owner_where.empty()) absl::StrAppend(&e.summary, " (", e.owner_where, ")");
+      }
       f.threads.push_back(*owner);
     } else if (!e.waits_for_notification && thread.waiting_for) {
       absl::StrAppend(&e.summary, " (owner unknown)");

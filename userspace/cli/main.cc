@@ -5,6 +5,8 @@
 #include "CLI/CLI.hpp"
 #include "userspace/cli/dump_command.h"
 #include "userspace/cli/exit_codes.h"
+#include "userspace/cli/record_command.h"
+#include "userspace/cli/watch_command.h"
 #include "userspace/common/log.h"
 
 namespace {
@@ -27,6 +29,10 @@ int main(int argc, char** argv) {
 
   pyhang::cli::DumpArgs dump_args;
   CLI::App* dump = pyhang::cli::AddDumpCommand(app, dump_args);
+  pyhang::cli::RecordArgs record_args;
+  CLI::App* record = pyhang::cli::AddRecordCommand(app, record_args);
+  pyhang::cli::WatchArgs watch_args;
+  CLI::App* watch = pyhang::cli::AddWatchCommand(app, watch_args);
 
   try {
     app.parse(argc, argv);
@@ -36,5 +42,7 @@ int main(int argc, char** argv) {
   }
   if (verbose) pyhang::log::SetLevel(pyhang::log::Level::kDebug);
   if (dump->parsed()) return pyhang::cli::RunDump(dump_args);
+  if (record->parsed()) return pyhang::cli::RunRecord(record_args);
+  if (watch->parsed()) return pyhang::cli::RunWatch(watch_args);
   return pyhang::cli::kExitUsage;
 }

@@ -33,6 +33,10 @@ class SampleSource {
   // delivered).
   virtual absl::Status Run(absl::Duration duration, const SampleSink& sink) = 0;
 
+  // Called once when sampling ends: delivers what is still pending, e.g.
+  // the off-CPU time of threads that are blocked right now.
+  virtual absl::Status Finish(const SampleSink& sink) { return absl::OkStatus(); }
+
   // threading's name of an OS thread ("" if unknown).
   virtual std::string ThreadName(int64_t tid) = 0;
 

@@ -1,0 +1,199 @@
+#include "userspace/cli/watch_command.h"
+
+#include <unistd.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/hang_detector.h"
+#include "userspace/analysis/monitor.h"
+#include "userspace/analysis/watch_stats.h"
+#include "userspace/cli/exit_codes.h"
+#include "userspace/cli/output_file.h"
+#include "userspace/cli/sampling.h"
+#include "userspace/common/log.h"
+#include "userspace/output/flamegraph.h"
+#include "userspace/output/watch_output.h"
+#include "userspace/sampler/procfs_sampler.h"
+
+namespace pyhang::cli {
+namespace {
+
+constexpr size_t kTopFunctions = 12;
+constexpr size_t kMaxNativeSymbolsPerThread = 8;
+constexpr char kClearScreen[] = "\033[H\033[2J";
+
+SamplerChoice ParseSampler(const std::string& name) {
+  if (name == "bpf") return SamplerChoice::kBpf;
+  if (name == "procfs") return SamplerChoice::kProcfs;
+  return SamplerChoice::kAuto;
+}
+
+// Everything one `watch` run keeps between iterations.
+class Watcher {
+ public:
+  Watcher(const WatchArgs& args, std::unique_ptr<sampler::SampleSource> source,
+          std::unique_ptr<analysis::Monitor> monitor)
+      : args_(args),
+        source_(std::move(source)),
+        monitor_(std::move(monitor)),
+        detector_(analysis::HangOptions{args.hang_threshold_s}),
+        aggregator_(profile_, analysis::AggregatorOptions{}),
+        tty_(!args.json && ::isatty(STDOUT_FILENO)) {
+    header_.pid = args.pid;
+    header_.command_line = monitor_->process().command_line;
+    header_.python_version = monitor_->process().runtime.version.ToString();
+    header_.source = source_->description();
+  }
+
+  // Runs until the duration ends, Ctrl-C, or the process exits.
+  int Run(OutputFile* flamegraph_file);
+
+ private:
+  void OnSample(sampler::StackSample&& sample);
+  // One look at the threads for hangs; false once the process is gone.
+  bool Look();
+  void Refresh();
+  void Emit(const std::vector<analysis::FindingEvent>& events);
+  void Print(const std::string& text);
+  double ElapsedSeconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
+
+  const WatchArgs& args_;
+  std::unique_ptr<sampler::SampleSource> source_;
+  std::unique_ptr<analysis::Monitor> monitor_;
+  analysis::HangDetector detector_;
+  analysis::WatchStats stats_;
+  profile::Profile profile_;
+  analysis::Aggregator aggregator_;
+  absl::flat_hash_map<int64_t, absl::flat_hash_set<std::string>> native_symbols_;
+  output::WatchHeader header_;
+  const bool tty_;
+  absl::Time start_ = absl::Now();
+  absl::Time last_refresh_ = absl::Now();
+  bool write_failed_ = false;
+};
+
+void Watcher::Print(const std::string& text) {
+  if (!write_failed_ && WriteStdout(text) != kExitOk) write_failed_ = true;
+}
+
+void Watcher::OnSample(sampler::StackSample&& sample) {
+  stats_.AddSample(sample);
+  if (!sample.native_leaf.empty()) {
+    auto& symbols = native_symbols_[sample.tid];
+    if (symbols.size() < kMaxNativeSymbolsPerThread) symbols.insert(sample.native_leaf);
+  }
+  if (!args_.flamegraph.empty()) aggregator_.Add(sample, source_->ThreadName(sample.tid));
+}
+
+void Watcher::Emit(const std::vector<analysis::FindingEvent>& events) {
+  const uint64_t now_ns = sampler::MonotonicNowNs();
+  for (const analysis::FindingEvent& event : events) {
+    if (args_.json) {
+      Print(JsonText(output::FindingEventJson(event, now_ns, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()))) +
+            "\n");
+    } else if (!tty_) {
+      Print(output::FindingEventText(event, now_ns));
+    }
+  }
+}
+
+bool Watcher::Look() {
+  absl::StatusOr<analysis::ProcessObservation> observation = monitor_->Observe();
+  if (!observation.ok()) return false;
+  for (analysis::ThreadObservation& thread : observation->threads) {
+    if (auto it = native_symbols_.find(thread.tid); it != native_symbols_.end()) {
+      thread.native_symbols.assign(it->second.begin(), it->second.end());
+      std::sort(thread.native_symbols.begin(), thread.native_symbols.end());
+    }
+  }
+  native_symbols_.clear();
+  stats_.AddObservation(*observation);
+  Emit(detector_.Observe(*observation));
+  return true;
+}
+
+void Watcher::Refresh() {
+  const double window = absl::ToDoubleSeconds(absl::Now() - last_refresh_);
+  last_refresh_ = absl::Now();
+  header_.elapsed_s = ElapsedSeconds();
+  header_.unix_time = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  analysis::WatchSummary summary =
+      stats_.TakeSummary(window, kTopFunctions, [&](int64_t tid) { return detector_.StateOf(tid); });
+  std::vector<const analysis::Finding*> open = detector_.OpenFindings();
+  if (args_.json) {
+    Print(JsonText(output::SummaryJson(header_, summary, open.size())) + "\n");
+  } else if (tty_) {
+    Print(kClearScreen + output::LiveScreen(header_, summary, open, sampler::MonotonicNowNs()));
+  } else {
+    Print(output::PlainSummary(header_, summary));
+  }
+}
+
+int Watcher::Run(OutputFile* flamegraph_file) {
+  const absl::Duration limit = args_.duration_s > 0 ? absl::Seconds(args_.duration_s) : absl::InfiniteDuration();
+  const absl::Duration look_interval = absl::Seconds(args_.look_interval_s);
+  sampler::SampleSink sink = [&](sampler::StackSample&& sample) { OnSample(std::move(sample)); };
+  bool exited = false;
+  while (!g_stop_requested.load() && absl::Now() - start_ < limit && !write_failed_) {
+    absl::Status status = source_->Run(std::min(look_interval, limit - (absl::Now() - start_)), sink);
+    if (absl::IsUnavailable(status) || !Look()) {
+      exited = true;
+      break;
+    }
+    if (!status.ok()) return ReportError(status);
+    if (absl::Now() - last_refresh_ >= absl::Seconds(1)) Refresh();
+  }
+  const std::string reason = exited ? "process exited" : "watch stopped";
+  Emit(detector_.EndAll(sampler::MonotonicNowNs(), reason));
+  if (exited) log::Write(log::Level::kInfo, absl::StrCat("process ", args_.pid, " exited"));
+  if (flamegraph_file != nullptr) {
+    profile_.title = absl::StrCat("pyhang watch: pid ", args_.pid);
+    absl::StatusOr<std::string> svg = output::RenderFlamegraphSvg(profile_, {});
+    absl::Status written = svg.ok() ? flamegraph_file->Commit(*svg) : svg.status();
+    if (!written.ok()) return ReportError(written);
+  }
+  return write_failed_ ? kExitError : kExitOk;
+}
+
+}  // namespace
+
+CLI::App* AddWatchCommand(CLI::App& app, WatchArgs& args) {
+  CLI::App* watch = app.add_subcommand("watch", "Live view of a process: threads, hot functions, and hangs");
+  watch->add_option("-p,--pid", args.pid, "Process id of the Python program")->required();
+  watch->add_option("-d,--duration", args.duration_s, "Seconds to watch (default: until Ctrl-C)")
+      ->check(CLI::Range(0.0, 1e7));
+  watch->add_option("-r,--rate", args.rate_hz, "Samples per second per thread, 1-10000 (default 100)")
+      ->check(CLI::Range(1, 10000));
+  watch->add_flag("-j,--json", args.json, "One JSON object per line (summary, hang, hang_end events)");
+  watch->add_option("--hang-threshold", args.hang_threshold_s,
+                    "Seconds a thread must be stuck before it is reported (default 5)")
+      ->check(CLI::Range(0.0, 1e6));
+  watch->add_option("--look-interval", args.look_interval_s, "Seconds between looks for hangs (default 0.25)")
+      ->check(CLI::Range(0.01, 60.0));
+  watch->add_option("--sampler", args.sampler, "auto (BPF, else /proc), bpf, procfs")
+      ->check(CLI::IsMember({"auto", "bpf", "procfs"}));
+  watch->add_option("--flamegraph", args.flamegraph, "Also write a CPU flamegraph SVG here when done");
+  return watch;
+}
+
+int RunWatch(const WatchArgs& args) {
+  std::unique_ptr<OutputFile> flamegraph_file;
+  if (!args.flamegraph.empty()) {
+    absl::StatusOr<std::unique_ptr<OutputFile>> file = OutputFile::Create(args.flamegraph);
+    if (!file.ok()) return ReportError(file.status());
+    flamegraph_file = *std::move(file);
+  }
+  absl::StatusOr<std::unique_ptr<sampler::SampleSource>> source =
+      CreateSource(SourceRequest{args.pid, args.rate_hz, false, ParseSampler(args.sampler)});
+  if (!source.ok()) return ReportError(source.status());
+  absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(args.pid, {});
+  if (!monitor.ok()) return ReportError(monitor.status());
+  InstallStopHandlers();
+  Watcher watcher(args, *std::move(source), *std::move(monitor));
+  return watcher.Run(flamegraph_file.get());
+}
+
+}  // namespace pyhang::cli

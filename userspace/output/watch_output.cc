@@ -1,0 +1,181 @@
+#include "userspace/output/watch_output.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "userspace/output/dump_output.h"
+
+namespace pyhang::output {
+namespace {
+
+using analysis::Evidence;
+using analysis::Finding;
+using analysis::FindingKind;
+using nlohmann::ordered_json;
+
+double Round3(double value) { return static_cast<double>(static_cast<int64_t>(value * 1000 + 0.5)) / 1000; }
+
+ordered_json ThreadsJson(const Finding& finding) {
+  ordered_json threads = ordered_json::array();
+  for (const analysis::ThreadObservation& thread : finding.threads) {
+    threads.push_back({{"tid", thread.tid},
+                       {"name", thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name)},
+                       {"state", threads::StateName(thread.verdict.state)},
+                       {"holds_gil", thread.holds_gil},
+                       {"frames", FramesJson(thread.frames, false)}});
+  }
+  return threads;
+}
+
+ordered_json EvidenceJson(const Finding& finding) {
+  const Evidence& e = finding.evidence;
+  ordered_json json;
+  json["summary"] = e.summary;
+  switch (finding.kind) {
+    case FindingKind::kLockWait:
+      if (e.lock) json["lock"] = LockJson(*e.lock);
+      json["notification"] = e.waits_for_notification;
+      if (e.owner_tid != 0) {
+        json["owner"] = {{"tid", e.owner_tid},
+                         {"evidence", e.owner_evidence ? analysis::EvidenceName(*e.owner_evidence) : "unknown"},
+                         {"where", e.owner_where}};
+      } else {
+        json["owner"] = nullptr;
+      }
+      json["blocking_call"] = e.blocking_call;
+      break;
+    case FindingKind::kGilWait:
+      json["gil_holder"] = e.gil_holder_tid != 0 ? ordered_json(e.gil_holder_tid) : ordered_json(nullptr);
+      break;
+    case FindingKind::kIoWait:
+      json["blocking_call"] = e.blocking_call;
+      if (e.io) json["io"] = {{"fd", e.io->fd}, {"description", e.io->description}};
+      break;
+    case FindingKind::kBusyLoop:
+    case FindingKind::kNativeLoop:
+      json["cpu_fraction"] = Round3(e.cpu_fraction);
+      json["loop_lines"] = e.loop_lines;
+      json["native_symbols"] = e.native_symbols;
+      break;
+    case FindingKind::kDeadlock: {
+      ordered_json cycle = ordered_json::array();
+      for (const analysis::CycleEdge& edge : e.cycle) {
+        cycle.push_back({{"tid", edge.tid}, {"waits_for", LockJson(edge.lock)}, {"held_by", edge.held_by},
+                         {"evidence", analysis::EvidenceName(edge.how)}, {"where", edge.where}});
+      }
+      json["cycle"] = std::move(cycle);
+      break;
+    }
+  }
+  if (e.asyncio_loop_stalled) {
+    json["asyncio"] = {{"loop_stalled", true}, {"coroutine_frames", FramesJson(e.coroutine_frames, false)}};
+  }
+  return json;
+}
+
+std::string Percent(double fraction) { return absl::StrFormat("%5.1f", fraction * 100); }
+
+std::string ThreadLabel(int64_t tid, const std::string& name) {
+  return name.empty() ? absl::StrCat(tid) : absl::StrCat(tid, " \"", name, "\"");
+}
+
+}  // namespace
+
+ordered_json SummaryJson(const WatchHeader& header, const analysis::WatchSummary& summary, size_t open_findings) {
+  ordered_json threads = ordered_json::array();
+  for (const analysis::ThreadShare& thread : summary.threads) {
+    threads.push_back({{"tid", thread.tid},
+                       {"name", thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name)},
+                       {"state", threads::StateName(thread.state)},
+                       {"cpu", Round3(thread.cpu)},
+                       {"gil", Round3(thread.gil)}});
+  }
+  ordered_json top = ordered_json::array();
+  for (const analysis::FunctionShare& function : summary.top) {
+    top.push_back({{"function", function.function}, {"file", function.file}, {"line", function.line},
+                   {"own", Round3(function.own)}, {"total", Round3(function.total)}});
+  }
+  return {{"event", "summary"},  {"time", header.unix_time},     {"pid", header.pid},
+          {"elapsed_s", Round3(header.elapsed_s)},       {"window_s", Round3(summary.window_s)},
+          {"samples", summary.samples}, {"threads", std::move(threads)}, {"top", std::move(top)},
+          {"open_findings", open_findings}};
+}
+
+ordered_json FindingEventJson(const analysis::FindingEvent& event, uint64_t now_ns, double unix_time) {
+  const Finding& f = event.finding;
+  ordered_json json;
+  json["event"] = event.started ? "hang" : "hang_end";
+  json["id"] = f.id;
+  json["kind"] = analysis::KindName(f.kind);
+  json["tids"] = f.tids;
+  json["duration_s"] = Round3(f.DurationSeconds(now_ns));
+  json["time"] = unix_time;
+  if (event.started) {
+    json["summary"] = f.evidence.summary;
+    json["threads"] = ThreadsJson(f);
+    json["evidence"] = EvidenceJson(f);
+  } else {
+    json["reason"] = event.end_reason;
+  }
+  return json;
+}
+
+std::string FindingEventText(const analysis::FindingEvent& event, uint64_t now_ns) {
+  const Finding& f = event.finding;
+  std::string tids = absl::StrJoin(f.tids, ", ");
+  if (!event.started) {
+    return absl::StrFormat("hang #%d ended (%s) after %.1f s: %s on thread %s\n", f.id, event.end_reason,
+                           f.DurationSeconds(now_ns), analysis::KindName(f.kind), tids);
+  }
+  std::string out = absl::StrFormat("HANG #%d %s for %.1f s on thread %s: %s\n", f.id, analysis::KindName(f.kind),
+                                    f.DurationSeconds(now_ns), tids, f.evidence.summary);
+  for (const analysis::ThreadObservation& thread : f.threads) {
+    absl::StrAppend(&out, "  thread ", ThreadLabel(thread.tid, thread.name), ":\n");
+    for (const python::PyFrame& frame : thread.frames) {
+      absl::StrAppend(&out, "    ", frame.qualname, " (", frame.file, ":", frame.line, ")\n");
+    }
+  }
+  return out;
+}
+
+std::string PlainSummary(const WatchHeader& header, const analysis::WatchSummary& summary) {
+  std::string out = absl::StrFormat("[%.1fs] pid %d: %d samples", header.elapsed_s, header.pid, summary.samples);
+  for (const analysis::ThreadShare& thread : summary.threads) {
+    absl::StrAppendFormat(&out, "; %s %s cpu %.0f%% gil %.0f%%", ThreadLabel(thread.tid, thread.name),
+                          threads::StateName(thread.state), thread.cpu * 100, thread.gil * 100);
+  }
+  absl::StrAppend(&out, "\n");
+  for (size_t i = 0; i < std::min<size_t>(summary.top.size(), 5); ++i) {
+    const analysis::FunctionShare& f = summary.top[i];
+    absl::StrAppendFormat(&out, "  %s%% own %s%% total  %s (%s:%d)\n", Percent(f.own), Percent(f.total), f.function,
+                          f.file, f.line);
+  }
+  return out;
+}
+
+std::string LiveScreen(const WatchHeader& header, const analysis::WatchSummary& summary,
+                       const std::vector<const analysis::Finding*>& findings, uint64_t now_ns) {
+  std::string out = absl::StrFormat("pyhang watch  pid %d  Python %s  %s  %.0f s\n%s\n\n", header.pid,
+                                    header.python_version, header.source, header.elapsed_s, header.command_line);
+  if (!findings.empty()) {
+    absl::StrAppend(&out, "HANGS\n");
+    for (const analysis::Finding* f : findings) {
+      absl::StrAppendFormat(&out, "  #%d %-11s %6.1f s  thread %s: %s\n", f->id, analysis::KindName(f->kind),
+                            f->DurationSeconds(now_ns), absl::StrJoin(f->tids, ", "), f->evidence.summary);
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  absl::StrAppendFormat(&out, "%-8s %-24s %-12s %6s %6s\n", "TID", "THREAD", "STATE", "CPU%", "GIL%");
+  for (const analysis::ThreadShare& thread : summary.threads) {
+    absl::StrAppendFormat(&out, "%-8d %-24s %-12s %s %s\n", thread.tid, thread.name.substr(0, 24),
+                          threads::StateName(thread.state), Percent(thread.cpu), Percent(thread.gil));
+  }
+  absl::StrAppendFormat(&out, "\nSamples: %d in the last %.1f s\n%6s %7s  %s\n", summary.samples, summary.window_s,
+                        "%Own", "%Total", "Function (file:line)");
+  for (const analysis::FunctionShare& f : summary.top) {
+    absl::StrAppendFormat(&out, "%s %s   %s (%s:%d)\n", Percent(f.own), Percent(f.total), f.function, f.file, f.line);
+  }
+  return out;
+}
+
+}  // namespace pyhang::output

@@ -1,0 +1,47 @@
+#include "userspace/process/symbolizer.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace pyhang::process {
+
+void Symbolizer::RefreshMaps() {
+  absl::StatusOr<std::vector<MemoryMap>> maps = ReadMaps(pid_);
+  if (maps.ok()) maps_ = *std::move(maps);
+  maps_loaded_ = true;
+  cache_.clear();
+}
+
+const MappedFile* Symbolizer::FileFor(const MemoryMap& map) {
+  auto it = files_.find(map.path);
+  if (it != files_.end()) return it->second.get();
+  if (files_.size() >= kMaxFiles) return nullptr;
+  absl::StatusOr<MappedFile> file = OpenMappedFile(pid_, maps_, map);
+  auto& slot = files_[map.path];
+  if (file.ok()) slot = std::make_unique<MappedFile>(*std::move(file));
+  return slot.get();
+}
+
+std::string Symbolizer::Symbolize(uint64_t address) {
+  if (auto it = cache_.find(address); it != cache_.end()) return it->second;
+  if (!maps_loaded_) RefreshMaps();
+  std::string result;
+  const MemoryMap* map = FindMap(maps_, address);
+  if (map != nullptr && map->IsFile()) {
+    std::string object(Basename(map->path));
+    const MappedFile* file = FileFor(*map);
+    const ElfSymbol* symbol = file ? file->elf->FunctionAt(address - file->load_bias) : nullptr;
+    bool is_python = absl::StrContains(object, "python");
+    if (symbol != nullptr) {
+      result = is_python ? symbol->name : absl::StrCat(symbol->name, " (", object, ")");
+    } else {
+      result = absl::StrFormat("0x%x (%s)", address, object);
+    }
+  }
+  if (cache_.size() >= kMaxCachedAddresses) cache_.clear();
+  cache_[address] = result;
+  return result;
+}
+
+}  // namespace pyhang::process

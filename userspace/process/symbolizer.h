@@ -1,0 +1,45 @@
+// Native instruction addresses of a process -> "function (object)" names,
+// from the ELF symbol tables of its mapped files (as the target sees them).
+// Files are opened lazily and results cached; both caches are bounded.
+#ifndef PYHANG_USERSPACE_PROCESS_SYMBOLIZER_H_
+#define PYHANG_USERSPACE_PROCESS_SYMBOLIZER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "userspace/process/mapped_file.h"
+#include "userspace/process/maps.h"
+
+namespace pyhang::process {
+
+class Symbolizer {
+ public:
+  static constexpr size_t kMaxFiles = 256;
+  static constexpr size_t kMaxCachedAddresses = 1 << 16;
+
+  explicit Symbolizer(pid_t pid) : pid_(pid) {}
+
+  // "take_gil", "spin_forever (libspin.so)", or "0x7f.. (libfoo.so)" when
+  // the address has no symbol; "" if it is not in a mapped file.
+  std::string Symbolize(uint64_t address);
+
+  // Re-reads /proc/PID/maps (after the target loaded libraries).
+  void RefreshMaps();
+
+ private:
+  const MappedFile* FileFor(const MemoryMap& map);
+
+  pid_t pid_;
+  std::vector<MemoryMap> maps_;
+  bool maps_loaded_ = false;
+  absl::flat_hash_map<std::string, std::unique_ptr<MappedFile>> files_;  // by path; null: unreadable
+  absl::flat_hash_map<uint64_t, std::string> cache_;
+};
+
+}  // namespace pyhang::process
+
+#endif  // PYHANG_USERSPACE_PROCESS_SYMBOLIZER_H_

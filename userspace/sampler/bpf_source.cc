@@ -1,0 +1,186 @@
+#include "userspace/sampler/bpf_source.h"
+
+#include "absl/strings/str_cat.h"
+#include "userspace/analysis/monitor.h"
+#include "userspace/common/log.h"
+#include "userspace/common/status_macros.h"
+#include "userspace/sampler/proc_config.h"
+#include "userspace/sampler/procfs_sampler.h"
+#include "userspace/sampler/stack_frames.h"
+#include "userspace/threads/kernel_thread.h"
+
+namespace pyhang::sampler {
+namespace {
+
+constexpr size_t kCachePages = 4096;
+
+absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
+
+}  // namespace
+
+BpfSource::BpfSource(pid_t pid, const BpfSourceOptions& options, std::unique_ptr<memory::ProcessReader> live)
+    : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages), symbolizer_(pid) {}
+
+absl::StatusOr<std::unique_ptr<BpfSource>> BpfSource::Create(pid_t pid, const BpfSourceOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<memory::ProcessReader> live, memory::ProcessReader::Create(pid));
+  auto source = std::unique_ptr<BpfSource>(new BpfSource(pid, options, std::move(live)));
+  ASSIGN_OR_RETURN(python::PythonProcess process, python::AttachToPython(pid, source->reader_));
+  source->process_ = std::make_unique<python::PythonProcess>(std::move(process));
+  source->decoder_ = std::make_unique<python::Decoder>(source->reader_, source->process_->runtime);
+  source->gil_ = analysis::GilRangeOf(*source->decoder_);
+  ASSIGN_OR_RETURN(ProcessConfig config, ComputeProcessConfig(*source->decoder_));
+  for (const std::string& warning : config.warnings) LOG_WARNING(warning);
+  SamplerOptions sampler_options;
+  sampler_options.frequency_hz = static_cast<uint32_t>(options.rate_hz);
+  sampler_options.off_cpu = options.off_cpu;
+  sampler_options.offcpu_python_stacks = options.off_cpu;
+  sampler_options.kernel_stacks = false;  // not shown in profiles; saves map space
+  ASSIGN_OR_RETURN(source->sampler_, BpfSampler::Create(sampler_options));
+  RETURN_IF_ERROR(source->sampler_->AddTarget(pid, config.record));
+  source->start_ns_ = MonotonicNowNs();
+  source->RefreshNames();
+  return source;
+}
+
+std::string BpfSource::description() const {
+  return absl::StrCat("BPF at ", options_.rate_hz, " Hz", options_.off_cpu ? " with off-CPU time" : "");
+}
+
+SourceStats BpfSource::stats() const {
+  SourceStats stats = stats_;
+  if (absl::StatusOr<ErrorCounts> errors = sampler_->ReadErrorCounts(); errors.ok()) {
+    stats.lost += errors->counts[PYHANG_ERR_RINGBUF_FULL];
+    stats.errors += errors->Total() - errors->counts[PYHANG_ERR_RINGBUF_FULL];
+  }
+  return stats;
+}
+
+void BpfSource::RefreshNames() {
+  names_time_ns_ = MonotonicNowNs();
+  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
+  if (!tasks.ok()) return;
+  reader_.Invalidate();
+  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
+  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
+  if (!threads.ok()) return;
+  absl::flat_hash_map<uint64_t, std::string> by_thread_id = decoder_->ReadThreadNames();
+  for (const python::PyThread& thread : *threads) {
+    if (auto it = by_thread_id.find(thread.thread_id); it != by_thread_id.end() && thread.tid != 0) {
+      names_[thread.tid] = it->second;
+    }
+  }
+}
+
+std::string BpfSource::ThreadName(int64_t tid) {
+  // Unknown tids (threads without Python, brand-new threads) trigger a
+  // re-read, at most once a second.
+  if (!names_.contains(tid) && !exited_ && MonotonicNowNs() - names_time_ns_ > 1'000'000'000) RefreshNames();
+  auto it = names_.find(tid);
+  return it == names_.end() ? "" : it->second;
+}
+
+bool BpfSource::Symbolize(const PythonStack& stack, StackSample* sample) {
+  absl::StatusOr<SymbolizedStack> symbolized = SymbolizeStack(decoder_->walker(), stack);
+  if (!symbolized.ok()) {
+    ++stats_.errors;
+    return false;
+  }
+  // A chain that broke part-way was read while the code objects changed
+  // under us (or BPF could not walk): count it, keep what is consistent.
+  if (!symbolized->error.empty() && stack.error == PYHANG_OK) ++stats_.torn;
+  sample->frames = std::move(symbolized->frames);
+  sample->python_known = stack.tstate != 0;
+  return true;
+}
+
+threads::ThreadState BpfSource::OffCpuState(const OffCpuEvent& event) {
+  if (event.preempted()) return threads::ThreadState::kRunning;
+  threads::KernelThread kernel;
+  kernel.state = 'S';
+  kernel.syscall_status = event.syscall_nr >= 0 ? threads::SyscallStatus::kInSyscall
+                                                : threads::SyscallStatus::kNotInSyscall;
+  kernel.syscall = event.syscall_nr;
+  kernel.args = event.syscall_args;
+  return threads::ClassifyKernelThread(kernel, gil_).state;
+}
+
+void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
+  StackSample sample;
+  sample.pid = pid_;
+  if (const Sample* on = std::get_if<Sample>(&event)) {
+    sample.tid = on->tid;
+    sample.time_ns = on->ktime_ns;
+    sample.on_cpu = true;
+    sample.weight_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
+    if (!on->in_kernel) sample.native_leaf = symbolizer_.Symbolize(on->user_ip);
+    if (!Symbolize(on->stack, &sample)) return;
+  } else if (const OffCpuEvent* off = std::get_if<OffCpuEvent>(&event)) {
+    sample.tid = off->tid;
+    sample.time_ns = off->start_ns;
+    sample.on_cpu = false;
+    // Only the part of the interval inside the recording counts.
+    uint64_t begin = std::max(off->start_ns, start_ns_);
+    uint64_t end = off->still_off_cpu() ? MonotonicNowNs() : off->end_ns;
+    sample.weight_ns = end > begin ? end - begin : 0;
+    sample.state = OffCpuState(*off);
+    if (!Symbolize(off->stack, &sample)) return;
+  } else if (const ThreadExit* exit = std::get_if<ThreadExit>(&event)) {
+    if (exit->process_exited) exited_ = true;
+    return;
+  }
+  seen_.insert(sample.tid);
+  ++stats_.samples;
+  sink(std::move(sample));
+}
+
+absl::Status BpfSource::Run(absl::Duration duration, const SampleSink& sink) {
+  const absl::Time end = absl::Now() + duration;
+  while (!exited_) {
+    absl::Duration left = end - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    reader_.Invalidate();  // code objects are re-verified against fresh memory
+    absl::StatusOr<size_t> delivered =
+        sampler_->Poll(std::min(left, absl::Milliseconds(100)), [&](const Event& event) { Deliver(event, sink); });
+    if (!delivered.ok()) return delivered.status();
+    if (threads::ListTasks(pid_).status().code() == absl::StatusCode::kNotFound) exited_ = true;
+  }
+  return exited_ ? Exited(pid_) : absl::OkStatus();
+}
+
+absl::Status BpfSource::Finish(const SampleSink& sink) {
+  if (!options_.off_cpu || exited_) return absl::OkStatus();
+  const uint64_t now_ns = MonotonicNowNs();
+  // Threads off CPU right now: their interval has no end event yet.
+  if (absl::StatusOr<std::vector<OffCpuEvent>> blocked = sampler_->BlockedThreads(); blocked.ok()) {
+    for (const OffCpuEvent& event : *blocked) {
+      if (event.pid == static_cast<uint32_t>(pid_)) Deliver(event, sink);
+    }
+  }
+  // Threads that never switched while we watched were blocked throughout:
+  // BPF saw nothing, so read their stacks now (exact: they are blocked).
+  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
+  if (!tasks.ok()) return absl::OkStatus();
+  reader_.Invalidate();
+  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
+  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
+  if (!threads.ok()) return absl::OkStatus();
+  for (python::PyThread& thread : *threads) {
+    if (thread.tid == 0 || seen_.contains(thread.tid)) continue;
+    absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid_, thread.tid);
+    if (!kernel.ok() || kernel->state == 'R') continue;
+    if (!decoder_->ReadStack(thread.tstate_address, {}, &thread).ok()) continue;
+    StackSample sample;
+    sample.pid = pid_;
+    sample.tid = thread.tid;
+    sample.time_ns = start_ns_;
+    sample.on_cpu = false;
+    sample.weight_ns = now_ns - start_ns_;
+    sample.state = threads::ClassifyKernelThread(*kernel, gil_).state;
+    sample.frames = std::move(thread.frames);
+    ++stats_.samples;
+    sink(std::move(sample));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pyhang::sampler

@@ -1,0 +1,74 @@
+// Samples from BPF: on-CPU samples whose Python stacks were copied in the
+// kernel at the instant of the sample (exact, never torn by the thread
+// moving on), and off-CPU intervals from sched_switch with the stack and
+// system call the thread blocked in. Frames are interpreted and symbolized
+// in userspace through the shared decoder (same rules as `pyhang dump`).
+#ifndef PYHANG_USERSPACE_SAMPLER_BPF_SOURCE_H_
+#define PYHANG_USERSPACE_SAMPLER_BPF_SOURCE_H_
+
+#include <sys/types.h>
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "userspace/memory/cached_reader.h"
+#include "userspace/memory/process_reader.h"
+#include "userspace/process/symbolizer.h"
+#include "userspace/python/decoder.h"
+#include "userspace/python/python_process.h"
+#include "userspace/sampler/bpf_sampler.h"
+#include "userspace/sampler/sample_source.h"
+#include "userspace/threads/thread_state.h"
+
+namespace pyhang::sampler {
+
+struct BpfSourceOptions {
+  int rate_hz = 100;
+  bool off_cpu = false;  // wall mode / --idle: account blocked time too
+};
+
+class BpfSource : public SampleSource {
+ public:
+  // kFailedPrecondition etc. from attaching; "BPF unavailable: ..." when the
+  // programs cannot be loaded here.
+  static absl::StatusOr<std::unique_ptr<BpfSource>> Create(pid_t pid, const BpfSourceOptions& options);
+
+  absl::Status Run(absl::Duration duration, const SampleSink& sink) override;
+  absl::Status Finish(const SampleSink& sink) override;
+  std::string ThreadName(int64_t tid) override;
+  SourceStats stats() const override;
+  std::string description() const override;
+
+  const python::PythonProcess& process() const { return *process_; }
+  BpfSampler& sampler() { return *sampler_; }
+
+ private:
+  BpfSource(pid_t pid, const BpfSourceOptions& options, std::unique_ptr<memory::ProcessReader> live);
+
+  void Deliver(const Event& event, const SampleSink& sink);
+  bool Symbolize(const PythonStack& stack, StackSample* sample);
+  threads::ThreadState OffCpuState(const OffCpuEvent& event);
+  void RefreshNames();
+
+  pid_t pid_;
+  BpfSourceOptions options_;
+  std::unique_ptr<memory::ProcessReader> live_;
+  memory::CachedReader reader_;
+  std::unique_ptr<python::PythonProcess> process_;
+  std::unique_ptr<python::Decoder> decoder_;
+  std::unique_ptr<BpfSampler> sampler_;
+  process::Symbolizer symbolizer_;
+  threads::GilRange gil_;
+  absl::flat_hash_map<int64_t, std::string> names_;  // by tid
+  absl::flat_hash_set<int64_t> seen_;                // tids with any event
+  uint64_t start_ns_ = 0;
+  uint64_t names_time_ns_ = 0;
+  bool exited_ = false;
+  SourceStats stats_;
+};
+
+}  // namespace pyhang::sampler
+
+#endif  // PYHANG_USERSPACE_SAMPLER_BPF_SOURCE_H_
