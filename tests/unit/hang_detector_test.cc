@@ -49,7 +49,7 @@ ThreadObservation Running(int64_t tid, std::vector<python::PyFrame> frames, uint
 
 class HangDetectorTest : public ::testing::Test {
  protected:
-  HangDetectorTest() : detector_(HangOptions{5.0, 0.9, 16}) {}
+  HangDetectorTest() : detector_(HangOptions{}) {}
 
   // Observes `threads` at the next tick; returns the events.
   std::vector<FindingEvent> Step(std::vector<ThreadObservation> threads, int64_t gil_holder = 0) {
@@ -179,6 +179,32 @@ TEST_F(HangDetectorTest, BusyLoopConfinedToOneFrameIsReportedWithItsLines) {
   EXPECT_EQ(events[0].finding.kind, FindingKind::kBusyLoop);
   EXPECT_THAT(events[0].finding.evidence.loop_lines, ElementsAre("loop.py:4", "loop.py:5"));
   EXPECT_EQ(detector_.StateOf(9), ThreadState::kBusyLoop);
+}
+
+TEST_F(HangDetectorTest, BusyLoopSharingTheGilWithAWorkerIsStillABusyLoop) {
+  // Two CPU-bound threads take turns on the GIL: each runs half the time.
+  auto threads = [](int i) {
+    ThreadObservation spin = Running(9, {Frame("spin", "loop.py", 4, 0xa, 10 + i % 3)}, kTick / 2);
+    if (i % 2) spin.verdict.state = ThreadState::kGilWait;
+    std::vector<python::PyFrame> frames = {Frame("work", "w.py", 10, 0xb, 20)};
+    frames.insert(frames.begin(), Frame(i % 2 ? "parse" : "checksum", "w.py", 30, 0xc + i % 2, i));
+    ThreadObservation worker = Running(10, frames, kTick / 2);
+    if (i % 2 == 0) worker.verdict.state = ThreadState::kGilWait;
+    return std::vector<ThreadObservation>{spin, worker};
+  };
+  std::vector<FindingEvent> events = StepFor(24, threads);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kBusyLoop);
+  EXPECT_THAT(events[0].finding.tids, ElementsAre(9));
+}
+
+TEST_F(HangDetectorTest, ThreadThatBlocksBetweenBurstsIsNotABusyLoop) {
+  auto threads = [](int i) {
+    ThreadObservation periodic = Running(9, {Frame("poll", "p.py", 4, 0xa, 10)}, kTick / 3);
+    if (i % 3 == 0) periodic.verdict.state = ThreadState::kSleep;
+    return std::vector<ThreadObservation>{periodic};
+  };
+  EXPECT_TRUE(StepFor(4 * 30, threads).empty());
 }
 
 TEST_F(HangDetectorTest, HealthyWorkerWhoseStackMovesIsNotABusyLoop) {

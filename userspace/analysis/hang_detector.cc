@@ -121,6 +121,7 @@ void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns)
   tick.stack = StackHash(thread.frames);
   tick.shape = ShapeHash(thread.frames);
   tick.progress = thread.progress_fingerprint;
+  tick.active = thread.verdict.state == ThreadState::kRunning || thread.verdict.state == ThreadState::kGilWait;
   if (!thread.frames.empty()) {
     tick.innermost_line = absl::StrCat(thread.frames.front().file, ":", thread.frames.front().line);
   }
@@ -145,12 +146,14 @@ void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns)
     }
   }
 
-  if (thread.verdict.state == ThreadState::kRunning && !thread.frames.empty()) {
+  // A loop streak lasts while the thread stays in the same frames and never
+  // blocks by itself (waiting for the GIL between slices does not count).
+  if (tick.active && !thread.frames.empty()) {
     if (tick.shape != track.loop_shape) {
       track.loop_shape = tick.shape;
       track.loop_since_ns = now_ns;
     }
-  } else if (!gil_glimpse) {
+  } else {
     track.loop_shape = 0;
   }
   track.state = IdleReason(thread) ? ThreadState::kIdle : thread.verdict.state;
@@ -228,6 +231,8 @@ void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t no
   const Track& track = tracks_.at(thread.tid);
   if (track.loop_shape == 0 || now_ns <= track.loop_since_ns) return;
   uint64_t cpu_ns = 0;
+  size_t looks = 0;
+  size_t active_looks = 0;
   bool frozen = true;
   std::set<std::string> lines;
   const Tick* first = nullptr;
@@ -239,16 +244,22 @@ void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t no
       cpu_ns += tick.cpu_ns;
       frozen &= tick.stack == first->stack && tick.progress == first->progress;
     }
+    ++looks;
+    active_looks += tick.active;
     lines.insert(tick.innermost_line);
   }
-  if (first == nullptr || first == &track.ticks.back()) return;  // one observation says nothing
+  if (first == nullptr || looks < 2) return;  // one observation says nothing
   const double elapsed = static_cast<double>(now_ns - track.loop_since_ns);
   const double cpu_fraction = std::min(1.0, static_cast<double>(cpu_ns) / elapsed);
-  if (cpu_fraction < options_.busy_cpu_fraction) return;
+  const double active_fraction = static_cast<double>(active_looks) / static_cast<double>(looks);
+  if (active_fraction < options_.loop_active_fraction || cpu_fraction < options_.loop_min_cpu_fraction) return;
   if (!frozen && lines.size() > options_.max_loop_lines) return;
+  // Frozen: same instruction and same locals at every look while on CPU,
+  // so no bytecode ran: native code is looping.
+  const FindingKind kind = frozen ? FindingKind::kNativeLoop : FindingKind::kBusyLoop;
   Candidate candidate;
   Finding& f = candidate.finding;
-  f.kind = frozen ? FindingKind::kNativeLoop : FindingKind::kBusyLoop;
+  f.kind = kind;
   f.tids = {thread.tid};
   f.since_ns = track.loop_since_ns;
   f.threads = {thread};
@@ -258,12 +269,13 @@ void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t no
   e.loop_lines.assign(lines.begin(), lines.end());
   e.native_symbols = thread.native_symbols;
   std::string where = thread.frames.empty() ? "" : Where(thread.frames.front());
-  if (frozen) {
+  if (kind == FindingKind::kNativeLoop) {
     e.summary = absl::StrFormat("on CPU %.0f%% of the time while its Python stack is frozen at %s: native code is looping",
                                 cpu_fraction * 100, where);
+    if (!e.native_symbols.empty()) absl::StrAppend(&e.summary, " (in ", absl::StrJoin(e.native_symbols, ", "), ")");
   } else {
-    e.summary = absl::StrFormat("on CPU %.0f%% of the time looping in %s over lines %s", cpu_fraction * 100,
-                                thread.frames.front().qualname, absl::StrJoin(e.loop_lines, ", "));
+    e.summary = absl::StrFormat("looping in %s over lines %s, never blocking (on CPU %.0f%% of the time)",
+                                thread.frames.front().qualname, absl::StrJoin(e.loop_lines, ", "), cpu_fraction * 100);
   }
   if (thread.holds_gil) absl::StrAppend(&e.summary, ", holding the GIL");
   candidate.ready = now_ns - f.since_ns >= ThresholdNs();

@@ -18,7 +18,14 @@ namespace pyhang::analysis {
 
 struct HangOptions {
   double threshold_s = 5.0;
-  double busy_cpu_fraction = 0.9;  // on CPU at least this share of the time
+  // A loop never blocks by itself: it is running (or runnable) or waiting
+  // for the GIL in at least this share of the looks. This, rather than CPU
+  // time, is "on CPU >= 90%": on a loaded machine a spinning thread waits
+  // for a CPU too, and two spinning threads share the GIL.
+  double loop_active_fraction = 0.9;
+  // A loop also gets at least this much CPU (a thread starving for the GIL
+  // is active but gets none).
+  double loop_min_cpu_fraction = 0.2;
   size_t max_loop_lines = 16;      // a busy loop spans at most this many lines
 };
 
@@ -45,6 +52,7 @@ class HangDetector {
     uint64_t stack = 0;   // code + instruction of every frame
     uint64_t shape = 0;   // code of every frame, instructions of all but the innermost
     uint64_t progress = 0;
+    bool active = false;  // running or waiting for the GIL: not blocked by choice
     std::string innermost_line;  // "file:line"
   };
   // What the detector remembers about a thread between observations.
