@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "userspace/common/clock.h"
 #include "userspace/common/status_macros.h"
 #include "userspace/process/fd_info.h"
 #include "userspace/threads/kernel_thread.h"
@@ -17,12 +18,6 @@ constexpr size_t kCachePages = 8192;
 constexpr uint64_t kNamesRefreshNs = 2'000'000'000;
 constexpr size_t kMaxFingerprintSlots = 64;
 constexpr uint64_t kClockTickNs = 10'000'000;  // USER_HZ = 100: utime/stime units
-
-uint64_t NowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
 
@@ -109,7 +104,7 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
 void Monitor::RefreshNames(const std::vector<python::PyThread>& threads) {
   bool unknown = false;
   for (const python::PyThread& thread : threads) unknown |= !names_.contains(thread.thread_id);
-  uint64_t now = NowNs();
+  uint64_t now = MonotonicNowNs();
   if (!unknown && now - names_time_ns_ < kNamesRefreshNs) return;
   names_time_ns_ = now;
   names_ = decoder_->ReadThreadNames();
@@ -118,7 +113,7 @@ void Monitor::RefreshNames(const std::vector<python::PyThread>& threads) {
 absl::StatusOr<ProcessObservation> Monitor::Observe() {
   ProcessObservation observation;
   observation.pid = pid_;
-  observation.time_ns = NowNs();
+  observation.time_ns = MonotonicNowNs();
   observation.interval_ns = last_time_ns_ ? observation.time_ns - last_time_ns_ : 0;
   last_time_ns_ = observation.time_ns;
   reader_.Invalidate();

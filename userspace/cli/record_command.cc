@@ -41,12 +41,6 @@ absl::StatusOr<std::string> Render(const profile::Profile& profile, const Record
   return output::RenderFlamegraphSvg(profile, options);
 }
 
-SamplerChoice ParseSampler(const std::string& name) {
-  if (name == "bpf") return SamplerChoice::kBpf;
-  if (name == "procfs") return SamplerChoice::kProcfs;
-  return SamplerChoice::kAuto;
-}
-
 }  // namespace
 
 CLI::App* AddRecordCommand(CLI::App& app, RecordArgs& args) {

@@ -21,6 +21,12 @@ bool IsBpfUnavailable(const absl::Status& status) {
 
 }  // namespace
 
+SamplerChoice ParseSampler(const std::string& name) {
+  if (name == "bpf") return SamplerChoice::kBpf;
+  if (name == "procfs") return SamplerChoice::kProcfs;
+  return SamplerChoice::kAuto;
+}
+
 void InstallStopHandlers() {
   struct sigaction action = {};
   action.sa_handler = OnStopSignal;

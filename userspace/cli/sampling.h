@@ -23,6 +23,9 @@ struct SourceRequest {
   SamplerChoice choice = SamplerChoice::kAuto;
 };
 
+// "auto", "bpf", "procfs" (validated by the CLI).
+SamplerChoice ParseSampler(const std::string& name);
+
 // kAuto tries BPF and, if it cannot be loaded, says so in one line on
 // stderr and uses the /proc sampler; kBpf fails instead.
 absl::StatusOr<std::unique_ptr<sampler::SampleSource>> CreateSource(const SourceRequest& request);

@@ -13,6 +13,7 @@
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/output_file.h"
 #include "userspace/cli/sampling.h"
+#include "userspace/common/clock.h"
 #include "userspace/common/log.h"
 #include "userspace/output/flamegraph.h"
 #include "userspace/output/watch_output.h"
@@ -24,12 +25,6 @@ namespace {
 constexpr size_t kTopFunctions = 12;
 constexpr size_t kMaxNativeSymbolsPerThread = 8;
 constexpr char kClearScreen[] = "\033[H\033[2J";
-
-SamplerChoice ParseSampler(const std::string& name) {
-  if (name == "bpf") return SamplerChoice::kBpf;
-  if (name == "procfs") return SamplerChoice::kProcfs;
-  return SamplerChoice::kAuto;
-}
 
 // Everything one `watch` run keeps between iterations.
 class Watcher {
@@ -89,7 +84,7 @@ void Watcher::OnSample(sampler::StackSample&& sample) {
 }
 
 void Watcher::Emit(const std::vector<analysis::FindingEvent>& events) {
-  const uint64_t now_ns = sampler::MonotonicNowNs();
+  const uint64_t now_ns = MonotonicNowNs();
   for (const analysis::FindingEvent& event : events) {
     if (args_.json) {
       Print(JsonText(output::FindingEventJson(event, now_ns, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()))) +
@@ -126,7 +121,7 @@ void Watcher::Refresh() {
   if (args_.json) {
     Print(JsonText(output::SummaryJson(header_, summary, open.size())) + "\n");
   } else if (tty_) {
-    Print(kClearScreen + output::LiveScreen(header_, summary, open, sampler::MonotonicNowNs()));
+    Print(kClearScreen + output::LiveScreen(header_, summary, open, MonotonicNowNs()));
   } else {
     Print(output::PlainSummary(header_, summary));
   }
@@ -147,7 +142,7 @@ int Watcher::Run(OutputFile* flamegraph_file) {
     if (absl::Now() - last_refresh_ >= absl::Seconds(1)) Refresh();
   }
   const std::string reason = exited ? "process exited" : "watch stopped";
-  Emit(detector_.EndAll(sampler::MonotonicNowNs(), reason));
+  Emit(detector_.EndAll(MonotonicNowNs(), reason));
   if (exited) log::Write(log::Level::kInfo, absl::StrCat("process ", args_.pid, " exited"));
   if (flamegraph_file != nullptr) {
     profile_.title = absl::StrCat("pyhang watch: pid ", args_.pid);

@@ -26,12 +26,6 @@ void SleepUntil(uint64_t deadline_ns) {
 
 }  // namespace
 
-uint64_t MonotonicNowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 ProcfsSampler::ProcfsSampler(pid_t pid, const ProcfsSamplerOptions& options,
                              std::unique_ptr<memory::ProcessReader> live)
     : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages) {}

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "userspace/common/clock.h"
 #include "userspace/memory/cached_reader.h"
 #include "userspace/memory/process_reader.h"
 #include "userspace/python/decoder.h"
@@ -60,9 +61,6 @@ class ProcfsSampler : public SampleSource {
   uint64_t names_refreshed_ns_ = 0;
   SourceStats stats_;
 };
-
-// CLOCK_MONOTONIC in nanoseconds.
-uint64_t MonotonicNowNs();
 
 }  // namespace pyhang::sampler
 

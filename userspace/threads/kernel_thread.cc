@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "userspace/common/clock.h"
 #include "userspace/common/file_util.h"
 #include "userspace/threads/syscalls.h"
 
@@ -100,12 +101,6 @@ bool ParseSplitNs(absl::string_view text, uint64_t* ns) {
   return true;
 }
 
-uint64_t MonotonicNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 }  // namespace
 
 bool ParseSched(absl::string_view text, KernelThread* thread) {
@@ -125,7 +120,7 @@ std::optional<int64_t> SchedClockToMonotonicOffset() {
   // old: the smallest of a few differences is the best estimate.
   std::optional<int64_t> best;
   for (int i = 0; i < 3; ++i) {
-    uint64_t now = MonotonicNs();
+    uint64_t now = MonotonicNowNs();
     absl::StatusOr<std::string> text = ReadFileToString("/proc/thread-self/sched", 8192);
     KernelThread self;
     if (!text.ok() || !ParseSched(*text, &self) || self.last_ran_sched_ns == 0) return std::nullopt;
