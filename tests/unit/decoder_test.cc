@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/fake_python.h"
+#include "userspace/python/code_cache.h"
 #include "userspace/python/decoder.h"
 
 namespace pyhang::testing {
@@ -195,6 +196,21 @@ TEST_P(DecoderTest, MutatedValidImageStaysWithinBounds) {
   // would not be exercising the walker at all.
   EXPECT_GT(threads_seen, 150u);
   EXPECT_GT(frames_seen, 5000u);
+}
+
+TEST_P(DecoderTest, CodeObjectReusedAtTheSameAddressIsDecodedAgainInTheNextEpoch) {
+  FakePython fake(Version());
+  uint64_t code = fake.Code("old_function", "old.py", 10);
+  python::ObjectReader objects(fake.reader(), fake.runtime().offsets, fake.runtime().types);
+  python::CodeCache codes(objects, fake.runtime());
+  codes.BeginEpoch();
+  ASSERT_EQ((*codes.Get(code))->name, "old_function");
+  // The code object dies and a new one is allocated at the same address.
+  fake.PutU64(code + fake.offsets().code_name, fake.Str(U"new_function"));
+  fake.PutI32(code + fake.offsets().code_firstlineno, 99);
+  EXPECT_EQ((*codes.Get(code))->name, "old_function") << "same epoch: the cache answers";
+  codes.BeginEpoch();
+  EXPECT_EQ((*codes.Get(code))->name, "new_function");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLayouts, DecoderTest, ::testing::Values(8, 9, 10, 11, 12, 13),

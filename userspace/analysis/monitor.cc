@@ -116,7 +116,8 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   observation.time_ns = MonotonicNowNs();
   observation.interval_ns = last_time_ns_ ? observation.time_ns - last_time_ns_ : 0;
   last_time_ns_ = observation.time_ns;
-  reader_.Invalidate();
+  reader_.Invalidate();  // a fresh look at the target...
+  decoder_->codes().BeginEpoch();  // ...re-checks cached code objects once
   absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
   if (!tasks.ok()) return Exited(pid_);
   absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());

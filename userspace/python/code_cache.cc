@@ -38,8 +38,18 @@ bool CodeCache::IsCodeObject(uint64_t address) {
 }
 
 absl::StatusOr<const CodeInfo*> CodeCache::Get(uint64_t address) {
-  if (auto it = entries_.find(address); it != entries_.end()) return it->second.get();
+  if (auto it = entries_.find(address); it != entries_.end()) {
+    CodeInfo* info = it->second.get();
+    if (!verify_ || info->verified_epoch == epoch_) return info;
+    absl::StatusOr<uint64_t> fingerprint = ReadFingerprint(address);
+    if (fingerprint.ok() && *fingerprint == info->fingerprint) {
+      info->verified_epoch = epoch_;
+      return info;
+    }
+    entries_.erase(it);  // the address now holds something else
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<CodeInfo> info, Decode(address));
+  info->verified_epoch = epoch_;
   if (entries_.size() >= kMaxEntries) entries_.clear();
   const CodeInfo* result = info.get();
   entries_[address] = std::move(info);
@@ -50,15 +60,6 @@ absl::StatusOr<uint64_t> CodeCache::ReadFingerprint(uint64_t address) {
   const PyOffsets& o = runtime_.offsets;
   ASSIGN_OR_RETURN(std::string bytes, memory::ReadBytes(objects_.reader(), address, o.code_size));
   return Fingerprint(bytes, o);
-}
-
-absl::StatusOr<const CodeInfo*> CodeCache::GetVerified(uint64_t address) {
-  if (auto it = entries_.find(address); it != entries_.end()) {
-    ASSIGN_OR_RETURN(uint64_t fingerprint, ReadFingerprint(address));
-    if (fingerprint == it->second->fingerprint) return it->second.get();
-    entries_.erase(it);  // the address now holds a different code object
-  }
-  return Get(address);
 }
 
 absl::StatusOr<std::unique_ptr<CodeInfo>> CodeCache::Decode(uint64_t address) {

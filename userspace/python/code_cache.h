@@ -33,6 +33,7 @@ struct CodeInfo {
   int nlocals = 0;       // <= 3.10: fast locals; 3.11+: co_nlocalsplus
   int stacksize = 0;     // value stack slots
   bool names_loaded = false;
+  uint64_t verified_epoch = 0;
   std::vector<std::string> local_names;  // one per localsplus slot
   std::string local_kinds;               // 3.11+: CO_FAST_* per slot
 };
@@ -48,11 +49,19 @@ class CodeCache {
       : objects_(objects), runtime_(runtime) {}
 
   // The decoded code object at `address`; an error if it is not a code
-  // object (wrong type, unreadable).
+  // object (wrong type, unreadable). With verification on (long-running
+  // readers), an entry is re-checked against its fingerprint once per
+  // epoch, so a code object freed and replaced at the same address is
+  // decoded again.
   absl::StatusOr<const CodeInfo*> Get(uint64_t address);
-  // Like Get(), but re-reads the fingerprint first and drops a stale entry
-  // (for callers that hold addresses across time, e.g. samples).
-  absl::StatusOr<const CodeInfo*> GetVerified(uint64_t address);
+
+  // For readers that look at the target again and again (samplers, watch):
+  // turns verification on and starts a new epoch; call it after each
+  // refresh of the memory snapshot.
+  void BeginEpoch() {
+    verify_ = true;
+    ++epoch_;
+  }
   // Like Get(), with local_names / local_kinds loaded.
   absl::StatusOr<const CodeInfo*> GetWithLocalNames(uint64_t address);
 
@@ -68,6 +77,8 @@ class CodeCache {
   ObjectReader& objects_;
   const RuntimeInfo& runtime_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<CodeInfo>> entries_;
+  bool verify_ = false;
+  uint64_t epoch_ = 0;
 };
 
 }  // namespace pyhang::python

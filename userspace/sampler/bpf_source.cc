@@ -138,7 +138,8 @@ absl::Status BpfSource::Run(absl::Duration duration, const SampleSink& sink) {
   while (!exited_) {
     absl::Duration left = end - absl::Now();
     if (left <= absl::ZeroDuration()) break;
-    reader_.Invalidate();  // code objects are re-verified against fresh memory
+    reader_.Invalidate();  // a fresh look at the target...
+    decoder_->codes().BeginEpoch();  // ...re-checks cached code objects once
     absl::StatusOr<size_t> delivered =
         sampler_->Poll(std::min(left, absl::Milliseconds(100)), [&](const Event& event) { Deliver(event, sink); });
     if (!delivered.ok()) return delivered.status();

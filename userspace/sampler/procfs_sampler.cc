@@ -59,7 +59,8 @@ std::string ProcfsSampler::ThreadName(int64_t tid) {
 }
 
 absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink) {
-  reader_.Invalidate();
+  reader_.Invalidate();  // a fresh look at the target...
+  decoder_->codes().BeginEpoch();  // ...re-checks cached code objects once
   absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
   if (!tasks.ok()) return Exited(pid_);
   absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
