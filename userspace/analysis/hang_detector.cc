@@ -157,19 +157,20 @@ void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns)
     track.loop_shape = 0;
   }
   track.state = IdleReason(thread) ? ThreadState::kIdle : thread.verdict.state;
-  track.last = thread;
 }
 
 void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
                                        const ThreadObservation& thread, std::vector<Candidate>* out) {
   const Track& track = tracks_.at(thread.tid);
   if (track.blocked_key.empty()) return;
+  std::string key = absl::StrCat(thread.tid, "|", track.blocked_key);
+  if (!Wanted(key, track.blocked_since_ns, observation.time_ns)) return;
   Candidate candidate;
   Finding& f = candidate.finding;
   f.tids = {thread.tid};
   f.since_ns = track.blocked_since_ns;
   f.threads = {thread};
-  f.key = absl::StrCat(thread.tid, "|", track.blocked_key);
+  f.key = std::move(key);
   Evidence& e = f.evidence;
   e.blocking_call = thread.verdict.detail;
   const ThreadState state = thread.verdict.state;
@@ -257,13 +258,15 @@ void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t no
   // Frozen: same instruction and same locals at every look while on CPU,
   // so no bytecode ran: native code is looping.
   const FindingKind kind = frozen ? FindingKind::kNativeLoop : FindingKind::kBusyLoop;
+  std::string key = absl::StrCat(thread.tid, "|", KindName(kind), "|", track.loop_shape);
+  if (!Wanted(key, track.loop_since_ns, now_ns)) return;
   Candidate candidate;
   Finding& f = candidate.finding;
   f.kind = kind;
   f.tids = {thread.tid};
   f.since_ns = track.loop_since_ns;
   f.threads = {thread};
-  f.key = absl::StrCat(thread.tid, "|", KindName(f.kind), "|", track.loop_shape);
+  f.key = std::move(key);
   Evidence& e = f.evidence;
   e.cpu_fraction = cpu_fraction;
   e.loop_lines.assign(lines.begin(), lines.end());
@@ -282,38 +285,57 @@ void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t no
   out->push_back(std::move(candidate));
 }
 
-void HangDetector::AddDeadlockCandidates(const ProcessObservation& observation, std::vector<Candidate>* out,
-                                         absl::flat_hash_set<int64_t>* deadlocked) {
-  // Only threads that are stuck (an untimed wait) can be part of a deadlock.
-  std::vector<ThreadObservation> stuck;
+std::vector<Finding> FindDeadlocks(const ProcessObservation& observation,
+                                   const std::function<bool(const ThreadObservation&)>& stuck) {
+  // Edges only from threads that are stuck; others' waits are forgotten.
+  std::vector<ThreadObservation> candidates;
+  candidates.reserve(observation.threads.size());
   for (const ThreadObservation& thread : observation.threads) {
-    const Track& track = tracks_.at(thread.tid);
-    ThreadObservation copy = thread;
-    if (track.blocked_key.empty() || thread.verdict.state != ThreadState::kLockWait) copy.waiting_for.reset();
-    stuck.push_back(std::move(copy));
+    ThreadObservation lean;  // only what the wait-for graph reads: no frames to copy
+    lean.tid = thread.tid;
+    lean.holds = thread.holds;
+    lean.waits_for_notification = thread.waits_for_notification;
+    if (stuck(thread)) lean.waiting_for = thread.waiting_for;
+    candidates.push_back(std::move(lean));
   }
-  for (std::vector<CycleEdge>& cycle : FindCycles(BuildWaitEdges(stuck))) {
-    Candidate candidate;
-    Finding& f = candidate.finding;
+  std::vector<Finding> findings;
+  for (std::vector<CycleEdge>& cycle : FindCycles(BuildWaitEdges(candidates))) {
+    Finding f;
     f.kind = FindingKind::kDeadlock;
     std::vector<std::string> steps;
     for (const CycleEdge& edge : cycle) {
       f.tids.push_back(edge.tid);
-      f.since_ns = std::max(f.since_ns, tracks_.at(edge.tid).blocked_since_ns);
       const ThreadObservation* waiter = FindThread(observation, edge.tid);
       const ThreadObservation* holder = FindThread(observation, edge.held_by);
       if (waiter != nullptr) f.threads.push_back(*waiter);
       steps.push_back(absl::StrCat(waiter ? ThreadLabel(*waiter) : absl::StrCat("thread ", edge.tid),
                                    " waits for ", LockLabel(edge.lock), " held by ",
                                    holder ? ThreadLabel(*holder) : absl::StrCat("thread ", edge.held_by)));
-      deadlocked->insert(edge.tid);
     }
     std::vector<int64_t> sorted = f.tids;
     std::sort(sorted.begin(), sorted.end());
     f.key = absl::StrCat("deadlock|", absl::StrJoin(sorted, ","));
     f.evidence.cycle = std::move(cycle);
     f.evidence.summary = absl::StrCat("deadlock: ", absl::StrJoin(steps, "; "));
-    candidate.ready = observation.time_ns - f.since_ns >= ThresholdNs();
+    findings.push_back(std::move(f));
+  }
+  return findings;
+}
+
+void HangDetector::AddDeadlockCandidates(const ProcessObservation& observation, std::vector<Candidate>* out,
+                                         absl::flat_hash_set<int64_t>* deadlocked) {
+  // Only threads stuck in an untimed lock wait can be part of a deadlock.
+  auto stuck = [&](const ThreadObservation& thread) {
+    return thread.verdict.state == ThreadState::kLockWait && !tracks_.at(thread.tid).blocked_key.empty();
+  };
+  for (Finding& finding : FindDeadlocks(observation, stuck)) {
+    for (int64_t tid : finding.tids) {
+      finding.since_ns = std::max(finding.since_ns, tracks_.at(tid).blocked_since_ns);
+      deadlocked->insert(tid);
+    }
+    Candidate candidate;
+    candidate.ready = observation.time_ns - finding.since_ns >= ThresholdNs();
+    candidate.finding = std::move(finding);
     out->push_back(std::move(candidate));
   }
 }

@@ -6,6 +6,7 @@
 #define PYHANG_USERSPACE_ANALYSIS_HANG_DETECTOR_H_
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct HangOptions {
   double loop_min_cpu_fraction = 0.2;
   size_t max_loop_lines = 16;      // a busy loop spans at most this many lines
 };
+
+// Deadlock findings (one per cycle in the wait-for graph) among the
+// threads of one observation; `stuck` says which threads may take part.
+std::vector<Finding> FindDeadlocks(const ProcessObservation& observation,
+                                   const std::function<bool(const ThreadObservation&)>& stuck);
 
 class HangDetector {
  public:
@@ -63,7 +69,6 @@ class HangDetector {
     uint64_t loop_shape = 0;         // current running streak's shape
     uint64_t loop_since_ns = 0;
     threads::ThreadState state = threads::ThreadState::kUnknown;
-    ThreadObservation last;
   };
   struct Candidate {
     Finding finding;
@@ -79,6 +84,11 @@ class HangDetector {
   std::vector<FindingEvent> Reconcile(std::vector<Candidate> candidates, uint64_t now_ns,
                                       const absl::flat_hash_set<int64_t>& alive);
   uint64_t ThresholdNs() const { return static_cast<uint64_t>(options_.threshold_s * 1e9); }
+  // Whether a condition that began at `since_ns` with this key is worth
+  // building a finding for: it can be reported now, or it is already open.
+  bool Wanted(const std::string& key, uint64_t since_ns, uint64_t now_ns) const {
+    return now_ns - since_ns >= ThresholdNs() || open_.contains(key);
+  }
 
   HangOptions options_;
   absl::flat_hash_map<int64_t, Track> tracks_;

@@ -243,6 +243,13 @@ void LockInspector::AddInferredHolds(std::vector<ThreadObservation>& threads) {
 void LockInspector::Inspect(std::vector<ThreadObservation>& threads) {
   seen_.clear();
   for (ThreadObservation& thread : threads) FindWaitedLock(thread);
+  // Holders only matter when someone waits for a lock (not a notification):
+  // then scan every frame's value stack; otherwise skip that cost.
+  bool someone_waits = false;
+  for (const ThreadObservation& thread : threads) {
+    someone_waits |= thread.waiting_for && !thread.waits_for_notification;
+  }
+  if (!someone_waits) return;
   AddWithBlockHolds(threads);
   absl::flat_hash_set<uint64_t> rlocks;
   for (const auto& [lock, kind] : seen_) {

@@ -1,7 +1,9 @@
 #include "userspace/snapshot/snapshot.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/container/flat_hash_set.h"
 #include "userspace/analysis/hang_detector.h"
+#include "userspace/analysis/idle_patterns.h"
 #include "userspace/analysis/monitor.h"
 #include "userspace/common/log.h"
 #include "userspace/memory/memory_reader.h"
@@ -41,16 +43,17 @@ absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& o
   snapshot.warnings = process.warnings;
   snapshot.native_only_threads = observation->os_threads - std::min(observation->os_threads, observation->threads.size());
 
-  // One observation with no threshold: a cycle in the wait-for graph is a
-  // deadlock whenever it is seen.
-  analysis::HangDetector detector(analysis::HangOptions{0.0});
-  for (analysis::FindingEvent& event : detector.Observe(*observation)) {
-    if (event.started && event.finding.kind == analysis::FindingKind::kDeadlock) {
-      snapshot.deadlocks.push_back(std::move(event.finding));
-    }
-  }
+  // A cycle in the wait-for graph is a deadlock whenever it is seen.
+  auto stuck = [](const analysis::ThreadObservation& thread) {
+    return thread.verdict.state == threads::ThreadState::kLockWait && !thread.verdict.timed;
+  };
+  snapshot.deadlocks = analysis::FindDeadlocks(*observation, stuck);
+  absl::flat_hash_set<int64_t> deadlocked;
+  for (const analysis::Finding& deadlock : snapshot.deadlocks) deadlocked.insert(deadlock.tids.begin(), deadlock.tids.end());
   for (analysis::ThreadObservation& thread : observation->threads) {
-    threads::ThreadState state = detector.StateOf(thread.tid);
+    threads::ThreadState state = deadlocked.contains(thread.tid) ? threads::ThreadState::kDeadlock
+                                 : analysis::IdleReason(thread)  ? threads::ThreadState::kIdle
+                                                                 : thread.verdict.state;
     snapshot.threads.push_back(ThreadSnapshot{std::move(thread), state});
   }
   return snapshot;
