@@ -14,7 +14,9 @@ void WatchStats::AddSample(const sampler::StackSample& sample) {
     FunctionCounts& counts = functions_[key];
     if (i == 0) {
       ++counts.own;
-      counts.line = frame.line;
+      counts.line = frame.line;  // where it spends its own time
+    } else if (counts.line == 0) {
+      counts.line = frame.line;  // a caller: where it calls from
     }
     if (counted.insert(key).second) ++counts.total;
   }
