@@ -2,12 +2,12 @@
 
 #include <time.h>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "userspace/common/clock.h"
 #include "userspace/common/status_macros.h"
 #include "userspace/process/fd_info.h"
+#include "userspace/process/tasks.h"
 #include "userspace/threads/kernel_thread.h"
 #include "userspace/threads/syscalls.h"
 
@@ -19,8 +19,6 @@ constexpr uint64_t kNamesRefreshNs = 2'000'000'000;
 constexpr size_t kMaxFingerprintSlots = 64;
 constexpr uint64_t kClockTickNs = 10'000'000;  // USER_HZ = 100: utime/stime units
 
-absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
-
 }  // namespace
 
 threads::GilRange GilRangeOf(python::Decoder& decoder) {
@@ -31,17 +29,11 @@ threads::GilRange GilRangeOf(python::Decoder& decoder) {
   return threads::GilRange{gil->address, static_cast<uint64_t>(decoder.runtime().offsets.gil_size)};
 }
 
-Monitor::Monitor(pid_t pid, const MonitorOptions& options, std::unique_ptr<memory::ProcessReader> live)
-    : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages) {}
-
 absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(pid_t pid, const MonitorOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<memory::ProcessReader> live, memory::ProcessReader::Create(pid));
-  auto monitor = std::unique_ptr<Monitor>(new Monitor(pid, options, std::move(live)));
-  ASSIGN_OR_RETURN(python::PythonProcess process, python::AttachToPython(pid, monitor->reader_));
-  monitor->process_ = std::make_unique<python::PythonProcess>(std::move(process));
-  monitor->decoder_ = std::make_unique<python::Decoder>(monitor->reader_, monitor->process_->runtime);
-  monitor->locks_ = std::make_unique<LockInspector>(*monitor->decoder_);
-  monitor->gil_ = GilRangeOf(*monitor->decoder_);
+  ASSIGN_OR_RETURN(std::unique_ptr<python::LiveTarget> target, python::LiveTarget::Attach(pid, kCachePages));
+  auto monitor = std::unique_ptr<Monitor>(new Monitor(options, std::move(target)));
+  monitor->locks_ = std::make_unique<LockInspector>(monitor->decoder());
+  monitor->gil_ = GilRangeOf(monitor->decoder());
   monitor->sched_offset_ns_ = threads::SchedClockToMonotonicOffset();
   return monitor;
 }
@@ -50,14 +42,14 @@ uint64_t Monitor::ProgressFingerprint(const python::PyThread& py) {
   if (py.frames.empty()) return 0;
   const python::PyFrame& top = py.frames.front();
   uint64_t hash = absl::HashOf(top.frame_address, top.code_address, top.instruction);
-  absl::StatusOr<const python::CodeInfo*> code = decoder_->codes().Get(top.code_address);
+  absl::StatusOr<const python::CodeInfo*> code = decoder().codes().Get(top.code_address);
   if (!code.ok()) return hash;
   // The identities of the innermost frame's locals: any assignment, any
   // loop iteration that rebinds a name, changes them.
   size_t count = std::min<size_t>(std::max((*code)->nlocals, 0), kMaxFingerprintSlots);
   std::vector<uint64_t> slots(count);
-  const uint64_t locals = top.frame_address + decoder_->runtime().offsets.frame_localsplus;
-  if (count > 0 && reader_.Read(locals, absl::MakeSpan(reinterpret_cast<std::byte*>(slots.data()), count * 8)).ok()) {
+  const uint64_t locals = top.frame_address + decoder().runtime().offsets.frame_localsplus;
+  if (count > 0 && target_->reader().Read(locals, absl::MakeSpan(reinterpret_cast<std::byte*>(slots.data()), count * 8)).ok()) {
     for (uint64_t slot : slots) hash = absl::HashOf(hash, slot);
   }
   return hash;
@@ -69,10 +61,10 @@ std::optional<IoTarget> Monitor::DescribeIo(const threads::KernelThread& kernel,
   int fd = verdict.fd;
   if (fd < 0 && (kernel.syscall == threads::kPoll || kernel.syscall == threads::kPpoll) && kernel.args[1] >= 1) {
     // poll(fds, nfds, timeout): the first pollfd {int fd; short events; short revents}.
-    fd = memory::ReadValue<int32_t>(reader_, kernel.args[0]).value_or(-1);
+    fd = memory::ReadValue<int32_t>(target_->reader(), kernel.args[0]).value_or(-1);
   }
   if (fd < 0) return std::nullopt;
-  return IoTarget{fd, process::DescribeFd(pid_, fd)};
+  return IoTarget{fd, process::DescribeFd(pid(), fd)};
 }
 
 void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
@@ -80,7 +72,7 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
   out->thread_id = py.thread_id;
   out->holds_gil = py.holds_gil;
   if (auto it = names_.find(py.thread_id); it != names_.end()) out->name = it->second;
-  absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid_, py.tid);
+  absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid(), py.tid);
   if (kernel.ok()) {
     out->verdict = threads::ClassifyKernelThread(*kernel, gil_);
     uint64_t cpu = kernel->cpu_time_ns != 0 ? kernel->cpu_time_ns
@@ -107,34 +99,29 @@ void Monitor::RefreshNames(const std::vector<python::PyThread>& threads) {
   uint64_t now = MonotonicNowNs();
   if (!unknown && now - names_time_ns_ < kNamesRefreshNs) return;
   names_time_ns_ = now;
-  names_ = decoder_->ReadThreadNames();
+  names_ = decoder().ReadThreadNames();
 }
 
 absl::StatusOr<ProcessObservation> Monitor::Observe() {
   ProcessObservation observation;
-  observation.pid = pid_;
+  observation.pid = pid();
   observation.time_ns = MonotonicNowNs();
   observation.interval_ns = last_time_ns_ ? observation.time_ns - last_time_ns_ : 0;
   last_time_ns_ = observation.time_ns;
-  reader_.Invalidate();  // a fresh look at the target...
-  decoder_->codes().BeginEpoch();  // ...re-checks cached code objects once
-  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
-  if (!tasks.ok()) return Exited(pid_);
-  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
-  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
-  if (!threads.ok()) return memory::IsTargetGone(threads.status()) ? Exited(pid_) : threads.status();
-  observation.os_threads = tasks->size();
+  target_->Refresh();
+  ASSIGN_OR_RETURN(python::LiveTarget::Threads threads, target_->ListThreads());
+  observation.os_threads = threads.tasks.size();
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
   decode.locals = options_.locals;
   decode.repr = options_.repr;
-  for (python::PyThread& thread : *threads) {
-    absl::Status status = decoder_->ReadStack(thread.tstate_address, decode, &thread);
-    if (memory::IsTargetGone(status)) return Exited(pid_);
+  for (python::PyThread& thread : threads.python) {
+    absl::Status status = decoder().ReadStack(thread.tstate_address, decode, &thread);
+    if (memory::IsTargetGone(status)) return python::ExitedError(pid());
   }
-  RefreshNames(*threads);
-  for (python::PyThread& thread : *threads) {
-    if (thread.tid == 0 || !task_set.contains(thread.tid)) continue;
+  RefreshNames(threads.python);
+  for (python::PyThread& thread : threads.python) {
+    if (thread.tid == 0 || !threads.tasks.contains(thread.tid)) continue;
     ThreadObservation out;
     ObserveThread(thread, &out);
     if (out.holds_gil) observation.gil_holder_tid = out.tid;
@@ -142,10 +129,10 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   }
   // Forget CPU times of threads that ended, so the map stays bounded.
   for (auto it = cpu_time_ns_.begin(); it != cpu_time_ns_.end();) {
-    if (task_set.contains(it->first)) ++it; else cpu_time_ns_.erase(it++);
+    if (threads.tasks.contains(it->first)) ++it; else cpu_time_ns_.erase(it++);
   }
   if (options_.locks) locks_->Inspect(observation.threads);
-  if (threads::ListTasks(pid_).status().code() == absl::StatusCode::kNotFound) return Exited(pid_);
+  if (process::ProcessGone(pid())) return python::ExitedError(pid());
   return observation;
 }
 

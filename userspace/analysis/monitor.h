@@ -13,10 +13,8 @@
 #include "absl/status/statusor.h"
 #include "userspace/analysis/lock_inspector.h"
 #include "userspace/analysis/observation.h"
-#include "userspace/memory/cached_reader.h"
-#include "userspace/memory/process_reader.h"
 #include "userspace/python/decoder.h"
-#include "userspace/python/python_process.h"
+#include "userspace/python/live_target.h"
 #include "userspace/threads/thread_state.h"
 
 namespace pyhang::analysis {
@@ -39,24 +37,21 @@ class Monitor {
   // One look. kUnavailable once the process has exited.
   absl::StatusOr<ProcessObservation> Observe();
 
-  const python::PythonProcess& process() const { return *process_; }
-  python::Decoder& decoder() { return *decoder_; }
-  pid_t pid() const { return pid_; }
+  const python::PythonProcess& process() const { return target_->process(); }
+  python::Decoder& decoder() { return target_->decoder(); }
+  pid_t pid() const { return target_->pid(); }
 
  private:
-  Monitor(pid_t pid, const MonitorOptions& options, std::unique_ptr<memory::ProcessReader> live);
+  Monitor(const MonitorOptions& options, std::unique_ptr<python::LiveTarget> target)
+      : options_(options), target_(std::move(target)) {}
 
   void ObserveThread(python::PyThread& py, ThreadObservation* out);
   uint64_t ProgressFingerprint(const python::PyThread& py);
   void RefreshNames(const std::vector<python::PyThread>& threads);
   std::optional<IoTarget> DescribeIo(const threads::KernelThread& kernel, const threads::StateVerdict& verdict);
 
-  pid_t pid_;
   MonitorOptions options_;
-  std::unique_ptr<memory::ProcessReader> live_;
-  memory::CachedReader reader_;
-  std::unique_ptr<python::PythonProcess> process_;
-  std::unique_ptr<python::Decoder> decoder_;
+  std::unique_ptr<python::LiveTarget> target_;
   std::unique_ptr<LockInspector> locks_;
   threads::GilRange gil_;
   std::optional<int64_t> sched_offset_ns_;

@@ -7,6 +7,7 @@
 #include "userspace/sampler/proc_config.h"
 #include "userspace/sampler/procfs_sampler.h"
 #include "userspace/sampler/stack_frames.h"
+#include "userspace/process/tasks.h"
 #include "userspace/threads/kernel_thread.h"
 
 namespace pyhang::sampler {
@@ -14,21 +15,14 @@ namespace {
 
 constexpr size_t kCachePages = 4096;
 
-absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
-
 }  // namespace
 
-BpfSource::BpfSource(pid_t pid, const BpfSourceOptions& options, std::unique_ptr<memory::ProcessReader> live)
-    : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages), symbolizer_(pid) {}
-
 absl::StatusOr<std::unique_ptr<BpfSource>> BpfSource::Create(pid_t pid, const BpfSourceOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<memory::ProcessReader> live, memory::ProcessReader::Create(pid));
-  auto source = std::unique_ptr<BpfSource>(new BpfSource(pid, options, std::move(live)));
-  ASSIGN_OR_RETURN(python::PythonProcess process, python::AttachToPython(pid, source->reader_));
-  source->process_ = std::make_unique<python::PythonProcess>(std::move(process));
-  source->decoder_ = std::make_unique<python::Decoder>(source->reader_, source->process_->runtime);
-  source->gil_ = analysis::GilRangeOf(*source->decoder_);
-  ASSIGN_OR_RETURN(ProcessConfig config, ComputeProcessConfig(*source->decoder_));
+  ASSIGN_OR_RETURN(std::unique_ptr<python::LiveTarget> target, python::LiveTarget::Attach(pid, kCachePages));
+  auto source = std::unique_ptr<BpfSource>(new BpfSource(options, std::move(target)));
+  python::Decoder& decoder = source->target_->decoder();
+  source->gil_ = analysis::GilRangeOf(decoder);
+  ASSIGN_OR_RETURN(ProcessConfig config, ComputeProcessConfig(decoder));
   for (const std::string& warning : config.warnings) LOG_WARNING(warning);
   SamplerOptions sampler_options;
   sampler_options.frequency_hz = static_cast<uint32_t>(options.rate_hz);
@@ -57,14 +51,11 @@ SourceStats BpfSource::stats() const {
 
 void BpfSource::RefreshNames() {
   names_time_ns_ = MonotonicNowNs();
-  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
-  if (!tasks.ok()) return;
-  reader_.Invalidate();
-  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
-  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
+  target_->Refresh();
+  absl::StatusOr<python::LiveTarget::Threads> threads = target_->ListThreads();
   if (!threads.ok()) return;
-  absl::flat_hash_map<uint64_t, std::string> by_thread_id = decoder_->ReadThreadNames();
-  for (const python::PyThread& thread : *threads) {
+  absl::flat_hash_map<uint64_t, std::string> by_thread_id = target_->decoder().ReadThreadNames();
+  for (const python::PyThread& thread : threads->python) {
     if (auto it = by_thread_id.find(thread.thread_id); it != by_thread_id.end() && thread.tid != 0) {
       names_[thread.tid] = it->second;
     }
@@ -80,7 +71,7 @@ std::string BpfSource::ThreadName(int64_t tid) {
 }
 
 bool BpfSource::Symbolize(const PythonStack& stack, StackSample* sample) {
-  absl::StatusOr<SymbolizedStack> symbolized = SymbolizeStack(decoder_->walker(), stack);
+  absl::StatusOr<SymbolizedStack> symbolized = SymbolizeStack(target_->decoder().walker(), stack);
   if (!symbolized.ok()) {
     ++stats_.errors;
     return false;
@@ -138,14 +129,13 @@ absl::Status BpfSource::Run(absl::Duration duration, const SampleSink& sink) {
   while (!exited_) {
     absl::Duration left = end - absl::Now();
     if (left <= absl::ZeroDuration()) break;
-    reader_.Invalidate();  // a fresh look at the target...
-    decoder_->codes().BeginEpoch();  // ...re-checks cached code objects once
+    target_->Refresh();
     absl::StatusOr<size_t> delivered =
         sampler_->Poll(std::min(left, absl::Milliseconds(100)), [&](const Event& event) { Deliver(event, sink); });
     if (!delivered.ok()) return delivered.status();
-    if (threads::ListTasks(pid_).status().code() == absl::StatusCode::kNotFound) exited_ = true;
+    if (process::ProcessGone(pid_)) exited_ = true;
   }
-  return exited_ ? Exited(pid_) : absl::OkStatus();
+  return exited_ ? python::ExitedError(pid_) : absl::OkStatus();
 }
 
 absl::Status BpfSource::Finish(const SampleSink& sink) {
@@ -159,17 +149,14 @@ absl::Status BpfSource::Finish(const SampleSink& sink) {
   }
   // Threads that never switched while we watched were blocked throughout:
   // BPF saw nothing, so read their stacks now (exact: they are blocked).
-  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
-  if (!tasks.ok()) return absl::OkStatus();
-  reader_.Invalidate();
-  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
-  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
+  target_->Refresh();
+  absl::StatusOr<python::LiveTarget::Threads> threads = target_->ListThreads();
   if (!threads.ok()) return absl::OkStatus();
-  for (python::PyThread& thread : *threads) {
+  for (python::PyThread& thread : threads->python) {
     if (thread.tid == 0 || seen_.contains(thread.tid)) continue;
     absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid_, thread.tid);
     if (!kernel.ok() || kernel->state == 'R') continue;
-    if (!decoder_->ReadStack(thread.tstate_address, {}, &thread).ok()) continue;
+    if (!target_->decoder().ReadStack(thread.tstate_address, {}, &thread).ok()) continue;
     StackSample sample;
     sample.pid = pid_;
     sample.tid = thread.tid;

@@ -13,11 +13,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "userspace/memory/cached_reader.h"
-#include "userspace/memory/process_reader.h"
 #include "userspace/process/symbolizer.h"
-#include "userspace/python/decoder.h"
-#include "userspace/python/python_process.h"
+#include "userspace/python/live_target.h"
 #include "userspace/sampler/bpf_sampler.h"
 #include "userspace/sampler/sample_source.h"
 #include "userspace/threads/thread_state.h"
@@ -41,11 +38,12 @@ class BpfSource : public SampleSource {
   SourceStats stats() const override;
   std::string description() const override;
 
-  const python::PythonProcess& process() const { return *process_; }
+  const python::PythonProcess& process() const { return target_->process(); }
   BpfSampler& sampler() { return *sampler_; }
 
  private:
-  BpfSource(pid_t pid, const BpfSourceOptions& options, std::unique_ptr<memory::ProcessReader> live);
+  BpfSource(const BpfSourceOptions& options, std::unique_ptr<python::LiveTarget> target)
+      : pid_(target->pid()), options_(options), target_(std::move(target)), symbolizer_(pid_) {}
 
   void Deliver(const Event& event, const SampleSink& sink);
   bool Symbolize(const PythonStack& stack, StackSample* sample);
@@ -54,10 +52,7 @@ class BpfSource : public SampleSource {
 
   pid_t pid_;
   BpfSourceOptions options_;
-  std::unique_ptr<memory::ProcessReader> live_;
-  memory::CachedReader reader_;
-  std::unique_ptr<python::PythonProcess> process_;
-  std::unique_ptr<python::Decoder> decoder_;
+  std::unique_ptr<python::LiveTarget> target_;
   std::unique_ptr<BpfSampler> sampler_;
   process::Symbolizer symbolizer_;
   threads::GilRange gil_;

@@ -2,7 +2,6 @@
 
 #include <time.h>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "userspace/common/status_macros.h"
 #include "userspace/analysis/monitor.h"
@@ -14,8 +13,6 @@ namespace {
 constexpr size_t kCachePages = 4096;
 constexpr uint64_t kNamesRefreshNs = 1'000'000'000;
 
-absl::Status Exited(pid_t pid) { return absl::UnavailableError(absl::StrCat("process ", pid, " exited")); }
-
 void SleepUntil(uint64_t deadline_ns) {
   struct timespec ts;
   ts.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
@@ -26,18 +23,11 @@ void SleepUntil(uint64_t deadline_ns) {
 
 }  // namespace
 
-ProcfsSampler::ProcfsSampler(pid_t pid, const ProcfsSamplerOptions& options,
-                             std::unique_ptr<memory::ProcessReader> live)
-    : pid_(pid), options_(options), live_(std::move(live)), reader_(*live_, kCachePages) {}
-
 absl::StatusOr<std::unique_ptr<ProcfsSampler>> ProcfsSampler::Create(
     pid_t pid, const ProcfsSamplerOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<memory::ProcessReader> live, memory::ProcessReader::Create(pid));
-  auto sampler = std::unique_ptr<ProcfsSampler>(new ProcfsSampler(pid, options, std::move(live)));
-  ASSIGN_OR_RETURN(python::PythonProcess process, python::AttachToPython(pid, sampler->reader_));
-  sampler->process_ = std::make_unique<python::PythonProcess>(std::move(process));
-  sampler->decoder_ = std::make_unique<python::Decoder>(sampler->reader_, sampler->process_->runtime);
-  sampler->gil_ = analysis::GilRangeOf(*sampler->decoder_);
+  ASSIGN_OR_RETURN(std::unique_ptr<python::LiveTarget> target, python::LiveTarget::Attach(pid, kCachePages));
+  auto sampler = std::unique_ptr<ProcfsSampler>(new ProcfsSampler(options, std::move(target)));
+  sampler->gil_ = analysis::GilRangeOf(sampler->target_->decoder());
   return sampler;
 }
 
@@ -47,7 +37,7 @@ std::string ProcfsSampler::description() const {
 
 void ProcfsSampler::RefreshNames(uint64_t now_ns) {
   names_refreshed_ns_ = now_ns;
-  absl::flat_hash_map<uint64_t, std::string> by_thread_id = decoder_->ReadThreadNames();
+  absl::flat_hash_map<uint64_t, std::string> by_thread_id = target_->decoder().ReadThreadNames();
   for (const auto& [tid, thread_id] : thread_ids_by_tid_) {
     if (auto it = by_thread_id.find(thread_id); it != by_thread_id.end()) names_by_tid_[tid] = it->second;
   }
@@ -59,31 +49,27 @@ std::string ProcfsSampler::ThreadName(int64_t tid) {
 }
 
 absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink) {
-  reader_.Invalidate();  // a fresh look at the target...
-  decoder_->codes().BeginEpoch();  // ...re-checks cached code objects once
-  absl::StatusOr<std::vector<int64_t>> tasks = threads::ListTasks(pid_);
-  if (!tasks.ok()) return Exited(pid_);
-  absl::flat_hash_set<int64_t> task_set(tasks->begin(), tasks->end());
-  absl::StatusOr<std::vector<python::PyThread>> threads = decoder_->ListThreads(task_set);
-  if (!threads.ok()) return memory::IsTargetGone(threads.status()) ? Exited(pid_) : threads.status();
+  target_->Refresh();
+  ASSIGN_OR_RETURN(python::LiveTarget::Threads threads, target_->ListThreads());
+  const pid_t pid = target_->pid();
   bool unknown_thread = false;
   const uint64_t period_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
-  for (python::PyThread& thread : *threads) {
+  for (python::PyThread& thread : threads.python) {
     if (thread.tid == 0) continue;
-    absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid_, thread.tid);
+    absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid, thread.tid);
     if (!kernel.ok()) continue;  // the thread just ended
     threads::StateVerdict verdict = threads::ClassifyKernelThread(*kernel, gil_);
     bool on_cpu = verdict.state == threads::ThreadState::kRunning;
     if (!on_cpu && !options_.off_cpu) continue;
-    absl::Status walked = decoder_->ReadStack(thread.tstate_address, decode, &thread);
-    if (memory::IsTargetGone(walked)) return Exited(pid_);
+    absl::Status walked = target_->decoder().ReadStack(thread.tstate_address, decode, &thread);
+    if (memory::IsTargetGone(walked)) return python::ExitedError(pid);
     if (!thread.walk_error.empty()) ++stats_.errors;
     unknown_thread |= !thread_ids_by_tid_.contains(thread.tid);
     thread_ids_by_tid_[thread.tid] = thread.thread_id;
     StackSample sample;
-    sample.pid = pid_;
+    sample.pid = pid;
     sample.tid = thread.tid;
     sample.time_ns = now_ns;
     sample.on_cpu = on_cpu;

@@ -13,10 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "userspace/common/clock.h"
-#include "userspace/memory/cached_reader.h"
-#include "userspace/memory/process_reader.h"
-#include "userspace/python/decoder.h"
-#include "userspace/python/python_process.h"
+#include "userspace/python/live_target.h"
 #include "userspace/sampler/sample_source.h"
 #include "userspace/threads/thread_state.h"
 
@@ -38,23 +35,18 @@ class ProcfsSampler : public SampleSource {
   SourceStats stats() const override { return stats_; }
   std::string description() const override;
 
-  const python::PythonProcess& process() const { return *process_; }
-  python::Decoder& decoder() { return *decoder_; }
+  const python::PythonProcess& process() const { return target_->process(); }
 
  private:
-  ProcfsSampler(pid_t pid, const ProcfsSamplerOptions& options,
-                std::unique_ptr<memory::ProcessReader> live);
+  ProcfsSampler(const ProcfsSamplerOptions& options, std::unique_ptr<python::LiveTarget> target)
+      : options_(options), target_(std::move(target)) {}
 
   // One tick: every Python thread once. kUnavailable if the target is gone.
   absl::Status SampleRound(uint64_t now_ns, const SampleSink& sink);
   void RefreshNames(uint64_t now_ns);
 
-  pid_t pid_;
   ProcfsSamplerOptions options_;
-  std::unique_ptr<memory::ProcessReader> live_;
-  memory::CachedReader reader_;
-  std::unique_ptr<python::PythonProcess> process_;
-  std::unique_ptr<python::Decoder> decoder_;
+  std::unique_ptr<python::LiveTarget> target_;
   threads::GilRange gil_;
   absl::flat_hash_map<int64_t, std::string> names_by_tid_;
   absl::flat_hash_map<int64_t, uint64_t> thread_ids_by_tid_;

@@ -1,7 +1,6 @@
 #include "absl/strings/string_view.h"
 #include "userspace/threads/kernel_thread.h"
 
-#include <dirent.h>
 #include <time.h>
 
 #include <algorithm>
@@ -16,20 +15,6 @@
 #include "userspace/threads/syscalls.h"
 
 namespace pyhang::threads {
-
-absl::StatusOr<std::vector<int64_t>> ListTasks(pid_t pid) {
-  std::string path = absl::StrCat("/proc/", pid, "/task");
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return absl::NotFoundError(absl::StrCat("no process with pid ", pid));
-  std::vector<int64_t> tids;
-  while (struct dirent* entry = ::readdir(dir)) {
-    int64_t tid = 0;
-    if (absl::SimpleAtoi(entry->d_name, &tid)) tids.push_back(tid);
-  }
-  ::closedir(dir);
-  std::sort(tids.begin(), tids.end());
-  return tids;
-}
 
 bool ParseStat(absl::string_view text, KernelThread* thread) {
   // "tid (comm) S ppid ..."; comm may itself contain spaces and ')'.

@@ -50,9 +50,6 @@ struct KernelThread {
 // the calling thread; nullopt without /proc/thread-self/sched.
 std::optional<int64_t> SchedClockToMonotonicOffset();
 
-// The OS thread ids of a process. kNotFound if it does not exist.
-absl::StatusOr<std::vector<int64_t>> ListTasks(pid_t pid);
-
 // kNotFound if the thread has exited.
 absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid);
 
