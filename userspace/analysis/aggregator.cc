@@ -44,7 +44,9 @@ bool Aggregator::Add(const sampler::StackSample& sample, const std::string& thre
     stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kThread, label, "", 0}));
   }
   for (auto it = sample.frames.rbegin(); it != sample.frames.rend(); ++it) stack.push_back(FrameId(*it));
-  if (!sample.on_cpu) {
+  // Off CPU but runnable (preempted) is time spent on the stack, like on-CPU
+  // time; blocked time gets its reason as the leaf: [lock_wait], [io_wait].
+  if (!sample.on_cpu && sample.state != threads::ThreadState::kRunning) {
     std::string state = absl::StrCat("[", threads::StateName(sample.state), "]");
     stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kState, state, "", 0}));
   } else if (sample.frames.empty()) {
