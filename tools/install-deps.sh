@@ -7,12 +7,14 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   # libraries
-  libabsl-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
+  libabsl-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
   # BPF programs (clang -target bpf, bpftool gen skeleton)
   clang llvm libbpf-dev bpftool
   # tests: GoogleTest, real interpreters, a real browser for the flamegraph,
   # protoc + profile.proto to decode pprof output
   libgtest-dev libgmock-dev python3 chromium protobuf-compiler golang-github-google-pprof-dev
+  # tests: promtool and a real Prometheus for dashboards/
+  prometheus
 )
 # Node.js runs the output-format tests (playwright-core, ajv, pprof-format).
 # This machine kind ships NodeSource's nodejs (with npm inside); install

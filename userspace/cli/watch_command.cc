@@ -4,8 +4,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "collectors/prometheus/watch_metrics.h"
 #include "userspace/analysis/aggregator.h"
 #include "userspace/analysis/hang_detector.h"
 #include "userspace/analysis/monitor.h"
@@ -30,10 +32,11 @@ constexpr char kClearScreen[] = "\033[H\033[2J";
 class Watcher {
  public:
   Watcher(const WatchArgs& args, std::unique_ptr<sampler::SampleSource> source,
-          std::unique_ptr<analysis::Monitor> monitor)
+          std::unique_ptr<analysis::Monitor> monitor, std::unique_ptr<collectors::WatchMetrics> metrics)
       : args_(args),
         source_(std::move(source)),
         monitor_(std::move(monitor)),
+        metrics_(std::move(metrics)),
         detector_(analysis::HangOptions{args.hang_threshold_s}),
         aggregator_(profile_, analysis::AggregatorOptions{}),
         tty_(!args.json && ::isatty(STDOUT_FILENO)) {
@@ -58,6 +61,7 @@ class Watcher {
   const WatchArgs& args_;
   std::unique_ptr<sampler::SampleSource> source_;
   std::unique_ptr<analysis::Monitor> monitor_;
+  std::unique_ptr<collectors::WatchMetrics> metrics_;  // null without --metrics-addr
   analysis::HangDetector detector_;
   analysis::WatchStats stats_;
   profile::Profile profile_;
@@ -86,6 +90,7 @@ void Watcher::OnSample(sampler::StackSample&& sample) {
 void Watcher::Emit(const std::vector<analysis::FindingEvent>& events) {
   const uint64_t now_ns = MonotonicNowNs();
   for (const analysis::FindingEvent& event : events) {
+    if (metrics_ && event.started) metrics_->CountFindingStart(event.finding);
     if (args_.json) {
       Print(JsonText(output::FindingEventJson(event, now_ns, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()))) +
             "\n");
@@ -96,7 +101,12 @@ void Watcher::Emit(const std::vector<analysis::FindingEvent>& events) {
 }
 
 bool Watcher::Look() {
+  const absl::Time begin = absl::Now();
   absl::StatusOr<analysis::ProcessObservation> observation = monitor_->Observe();
+  if (metrics_) {
+    metrics_->RecordLook(absl::ToDoubleSeconds(absl::Now() - begin),
+                         absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()), observation.ok());
+  }
   if (!observation.ok()) return false;
   for (analysis::ThreadObservation& thread : observation->threads) {
     if (auto it = native_symbols_.find(thread.tid); it != native_symbols_.end()) {
@@ -118,6 +128,7 @@ void Watcher::Refresh() {
   analysis::WatchSummary summary =
       stats_.TakeSummary(window, kTopFunctions, [&](int64_t tid) { return detector_.StateOf(tid); });
   std::vector<const analysis::Finding*> open = detector_.OpenFindings();
+  if (metrics_) metrics_->Update(summary, open, source_->stats(), MonotonicNowNs(), header_.unix_time);
   if (args_.json) {
     Print(JsonText(output::SummaryJson(header_, summary, open.size())) + "\n");
   } else if (tty_) {
@@ -171,6 +182,8 @@ CLI::App* AddWatchCommand(CLI::App& app, WatchArgs& args) {
   watch->add_option("--sampler", args.sampler, "auto (BPF, else /proc), bpf, procfs")
       ->check(CLI::IsMember({"auto", "bpf", "procfs"}));
   watch->add_option("--flamegraph", args.flamegraph, "Also write a CPU flamegraph SVG here when done");
+  watch->add_option("--metrics-addr", args.metrics_addr,
+                    "Serve Prometheus metrics at HOST:PORT/metrics (port 0: any free port)");
   return watch;
 }
 
@@ -186,8 +199,18 @@ int RunWatch(const WatchArgs& args) {
   if (!source.ok()) return ReportError(source.status());
   absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(args.pid, {});
   if (!monitor.ok()) return ReportError(monitor.status());
+  std::unique_ptr<collectors::WatchMetrics> metrics;
+  if (!args.metrics_addr.empty()) {
+    // A bounded label: which sampler, not its settings.
+    std::string sampler = absl::StartsWith((*source)->description(), "BPF") ? "bpf" : "procfs";
+    absl::StatusOr<std::unique_ptr<collectors::WatchMetrics>> created = collectors::WatchMetrics::Create(
+        args.metrics_addr, args.pid, (*monitor)->process().runtime.version.ToString(), sampler);
+    if (!created.ok()) return ReportError(created.status());
+    metrics = *std::move(created);
+    log::Write(log::Level::kInfo, absl::StrCat("serving metrics at ", metrics->url()));
+  }
   InstallStopHandlers();
-  Watcher watcher(args, *std::move(source), *std::move(monitor));
+  Watcher watcher(args, *std::move(source), *std::move(monitor), std::move(metrics));
   return watcher.Run(flamegraph_file.get());
 }
 

@@ -21,6 +21,7 @@ struct WatchArgs {
   double look_interval_s = 0.25;  // how often threads are examined for hangs
   std::string sampler = "auto";
   std::string flamegraph;  // also write a CPU flamegraph here at the end
+  std::string metrics_addr;  // serve Prometheus metrics here (HOST:PORT)
 };
 
 CLI::App* AddWatchCommand(CLI::App& app, WatchArgs& args);
