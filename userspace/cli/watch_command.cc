@@ -51,7 +51,8 @@ class Watcher {
 
  private:
   void OnSample(sampler::StackSample&& sample);
-  // One look at the threads for hangs; false once the process is gone.
+  // One look at the threads for hangs; false once the process is gone. A
+  // look that fails otherwise is counted and skipped.
   bool Look();
   void Refresh();
   void Emit(const std::vector<analysis::FindingEvent>& events);
@@ -107,7 +108,11 @@ bool Watcher::Look() {
     metrics_->RecordLook(absl::ToDoubleSeconds(absl::Now() - begin),
                          absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()), observation.ok());
   }
-  if (!observation.ok()) return false;
+  if (!observation.ok()) {
+    if (absl::IsUnavailable(observation.status())) return false;
+    LOG_DEBUG("look failed: ", observation.status().message());
+    return true;
+  }
   for (analysis::ThreadObservation& thread : observation->threads) {
     if (auto it = native_symbols_.find(thread.tid); it != native_symbols_.end()) {
       thread.native_symbols.assign(it->second.begin(), it->second.end());
