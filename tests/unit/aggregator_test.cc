@@ -55,15 +55,16 @@ class AggregatorTest : public ::testing::Test {
 };
 
 TEST_F(AggregatorTest, CpuModeKeepsOnlyOnCpuSamples) {
-  Aggregator aggregator(profile_, {ProfileMode::kCpu, false, false, kPeriod});
+  Aggregator aggregator(profile_, {ProfileMode::kCpu, false, kPeriod});
   AddAll(aggregator);
   EXPECT_EQ(Stacks(profile_), (std::map<std::string, uint64_t>{{"main;compute", 1}}));
   EXPECT_EQ(aggregator.filtered(), 3u);
 }
 
 TEST_F(AggregatorTest, WallModeAddsBlockedTimeWithItsReasonButNotIdleTime) {
-  Aggregator aggregator(profile_, {ProfileMode::kWall, false, false, kPeriod});
+  Aggregator aggregator(profile_, {ProfileMode::kWall, false, kPeriod});
   AddAll(aggregator);
+  aggregator.Finish();
   // Preempted time counts on the stack itself; blocked time gets a leaf.
   EXPECT_EQ(Stacks(profile_),
             (std::map<std::string, uint64_t>{{"main;compute", 3}, {"main;take;[lock_wait]", 3}}));
@@ -71,21 +72,33 @@ TEST_F(AggregatorTest, WallModeAddsBlockedTimeWithItsReasonButNotIdleTime) {
 }
 
 TEST_F(AggregatorTest, IdleIncludesSleepers) {
-  Aggregator aggregator(profile_, {ProfileMode::kWall, true, false, kPeriod});
+  Aggregator aggregator(profile_, {ProfileMode::kWall, true, kPeriod});
   AddAll(aggregator);
+  aggregator.Finish();
   EXPECT_EQ(Stacks(profile_)["main;nap;[sleep]"], 50u);
 }
 
-TEST_F(AggregatorTest, ThreadRootsNameTheThread) {
-  Aggregator aggregator(profile_, {ProfileMode::kCpu, false, true, kPeriod});
-  AddAll(aggregator);
-  EXPECT_EQ(Stacks(profile_), (std::map<std::string, uint64_t>{{"thread 1 (worker);main;compute", 1}}));
+TEST_F(AggregatorTest, ShortWaitsAddUpToTheirTimeNotToWholePeriods) {
+  Aggregator aggregator(profile_, {ProfileMode::kWall, false, kPeriod});
+  // 40 waits for the GIL of a quarter period each: 10 periods, not 40.
+  for (int i = 0; i < 40; ++i) {
+    aggregator.Add(Sample(1, false, ThreadState::kGilWait, kPeriod / 4, {"spin"}), "");
+  }
+  aggregator.Finish();
+  EXPECT_EQ(Stacks(profile_), (std::map<std::string, uint64_t>{{"spin;[gil_wait]", 10}}));
+}
+
+TEST_F(AggregatorTest, ThreadsKeepTheNameLearnedLater) {
+  Aggregator aggregator(profile_, {ProfileMode::kCpu, false, kPeriod});
+  aggregator.Add(Sample(1, true, ThreadState::kRunning, kPeriod, {"compute"}), "");
+  aggregator.Add(Sample(1, true, ThreadState::kRunning, kPeriod, {"compute"}), "worker");
   ASSERT_EQ(profile_.threads().size(), 1u);
   EXPECT_EQ(profile_.threads()[0].name, "worker");
+  EXPECT_EQ(Stacks(profile_), (std::map<std::string, uint64_t>{{"compute", 2}}));
 }
 
 TEST_F(AggregatorTest, OnCpuWithoutPythonFramesIsNative) {
-  Aggregator aggregator(profile_, {ProfileMode::kCpu, false, false, kPeriod});
+  Aggregator aggregator(profile_, {ProfileMode::kCpu, false, kPeriod});
   sampler::StackSample sample = Sample(5, true, ThreadState::kRunning, kPeriod, {});
   sample.native_leaf = "compress (libz.so.1)";
   aggregator.Add(sample, "");

@@ -37,12 +37,7 @@ bool Aggregator::Add(const sampler::StackSample& sample, const std::string& thre
     return false;
   }
   std::vector<uint32_t> stack;
-  stack.reserve(sample.frames.size() + 3);
-  if (options_.thread_roots) {
-    std::string label = absl::StrCat("thread ", sample.tid);
-    if (!thread_name.empty()) absl::StrAppend(&label, " (", thread_name, ")");
-    stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kThread, label, "", 0}));
-  }
+  stack.reserve(sample.frames.size() + 2);
   for (auto it = sample.frames.rbegin(); it != sample.frames.rend(); ++it) stack.push_back(FrameId(*it));
   // Off CPU but runnable (preempted) is time spent on the stack, like on-CPU
   // time; blocked time gets its reason as the leaf: [lock_wait], [io_wait].
@@ -54,14 +49,17 @@ bool Aggregator::Add(const sampler::StackSample& sample, const std::string& thre
     std::string name = sample.native_leaf.empty() ? "[native]" : sample.native_leaf;
     stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kNative, name, "", 0}));
   }
+  // Thread roots, when wanted, are added by the writers from the profile's
+  // threads, whose names may only become known after the first samples.
   uint32_t thread = profile_.InternThread(sample.tid, thread_name);
-  // Counts are in units of the sampling period so that off-CPU time and
-  // on-CPU samples add up in one flamegraph.
-  uint64_t period = std::max<uint64_t>(options_.sample_period_ns, 1);
-  uint64_t count = sample.on_cpu ? 1 : std::max<uint64_t>(1, (sample.weight_ns + period / 2) / period);
-  profile_.AddSample(profile_.InternStack(stack), thread, count, sample.weight_ns);
+  profile_.AddSample(profile_.InternStack(stack), thread, sample.on_cpu ? 1 : 0, sample.weight_ns);
   ++added_;
   return true;
+}
+
+void Aggregator::Finish() {
+  const bool measured_time = options_.mode == ProfileMode::kWall || options_.idle;
+  if (measured_time) profile_.CountsFromTime(options_.sample_period_ns);
 }
 
 }  // namespace pyhang::analysis

@@ -19,7 +19,6 @@ struct AggregatorOptions {
   // Include time when threads wait idly (sleep, idle; in cpu mode: all
   // off-CPU time), like py-spy's --idle.
   bool idle = false;
-  bool thread_roots = false;  // a root frame per thread (--threads)
   uint64_t sample_period_ns = 10'000'000;
 };
 
@@ -29,6 +28,10 @@ class Aggregator {
 
   // Adds a sample; returns false if the options filter it out.
   bool Add(const sampler::StackSample& sample, const std::string& thread_name);
+  // Call once all samples are in. With off-CPU time included, sample
+  // counts become time in sampling periods: blocked intervals are measured,
+  // not sampled, and a 200 us wait must not count as a whole period.
+  void Finish();
 
   uint64_t added() const { return added_; }
   uint64_t filtered() const { return filtered_; }

@@ -11,6 +11,7 @@
 #include "userspace/output/collapsed.h"
 #include "userspace/output/flamegraph.h"
 #include "userspace/output/speedscope.h"
+#include "userspace/sampler/perf_events.h"
 #include "userspace/sampler/procfs_sampler.h"
 
 namespace pyhang::cli {
@@ -26,6 +27,7 @@ absl::StatusOr<std::string> Render(const profile::Profile& profile, const Record
   if (format == "raw") {
     output::CollapsedOptions options;
     options.short_filenames = !args.full_filenames;
+    options.thread_roots = args.threads;
     return output::RenderCollapsed(profile, options);
   }
   if (format == "speedscope") {
@@ -38,6 +40,7 @@ absl::StatusOr<std::string> Render(const profile::Profile& profile, const Record
   options.title = args.title;
   options.inverted = args.inverted;
   options.full_filenames = args.full_filenames;
+  options.thread_roots = args.threads;
   return output::RenderFlamegraphSvg(profile, options);
 }
 
@@ -78,8 +81,7 @@ int RunRecord(const RecordArgs& args) {
   analysis::AggregatorOptions aggregation;
   aggregation.mode = wall ? analysis::ProfileMode::kWall : analysis::ProfileMode::kCpu;
   aggregation.idle = args.idle;
-  aggregation.thread_roots = args.threads;
-  aggregation.sample_period_ns = 1'000'000'000 / static_cast<uint64_t>(args.rate_hz);
+  aggregation.sample_period_ns = sampler::SamplingPeriodNs(static_cast<uint32_t>(args.rate_hz));
   analysis::Aggregator aggregator(profile, aggregation);
   sampler::SampleSink sink = [&](sampler::StackSample&& sample) {
     aggregator.Add(sample, (*source)->ThreadName(sample.tid));
@@ -99,6 +101,7 @@ int RunRecord(const RecordArgs& args) {
     if (!status.ok()) return ReportError(status);
   }
   if (!exited) (*source)->Finish(sink).IgnoreError();
+  aggregator.Finish();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   profile.duration_ns = static_cast<uint64_t>(seconds * 1e9);
   profile.title = args.title.empty() ? absl::StrCat("pyhang record: pid ", args.pid) : args.title;

@@ -40,4 +40,13 @@ void Profile::AddSample(uint32_t stack, uint32_t thread, uint64_t count, uint64_
   total_time_ns_ += time_ns;
 }
 
+void Profile::CountsFromTime(uint64_t period_ns) {
+  if (period_ns == 0) return;
+  total_count_ = 0;
+  for (SampleTotal& sample : samples_) {
+    sample.count = (sample.time_ns + period_ns / 2) / period_ns;
+    total_count_ += sample.count;
+  }
+}
+
 }  // namespace pyhang::profile

@@ -61,6 +61,10 @@ class Profile {
   uint32_t InternStack(absl::Span<const uint32_t> frames);
   uint32_t InternThread(int64_t tid, const std::string& name);
   void AddSample(uint32_t stack, uint32_t thread, uint64_t count, uint64_t time_ns);
+  // Sets every sample's count to its time in whole sampling periods
+  // (rounded). For profiles where part of the time is measured (off-CPU
+  // intervals) rather than sampled: counts then add up to wall time.
+  void CountsFromTime(uint64_t period_ns);
 
   const std::vector<Frame>& frames() const { return frames_; }
   const std::vector<std::vector<uint32_t>>& stacks() const { return stacks_; }

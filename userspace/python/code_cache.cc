@@ -42,7 +42,9 @@ absl::StatusOr<const CodeInfo*> CodeCache::Get(uint64_t address) {
     CodeInfo* info = it->second.get();
     if (!verify_ || info->verified_epoch == epoch_) return info;
     absl::StatusOr<uint64_t> fingerprint = ReadFingerprint(address);
-    if (fingerprint.ok() && *fingerprint == info->fingerprint) {
+    // Unreadable (e.g. the process just exited with samples still queued):
+    // nothing can have replaced the code object, keep trusting the entry.
+    if (!fingerprint.ok() || *fingerprint == info->fingerprint) {
       info->verified_epoch = epoch_;
       return info;
     }

@@ -4,6 +4,7 @@
 #include "userspace/analysis/monitor.h"
 #include "userspace/common/log.h"
 #include "userspace/common/status_macros.h"
+#include "userspace/sampler/perf_events.h"
 #include "userspace/sampler/proc_config.h"
 #include "userspace/sampler/procfs_sampler.h"
 #include "userspace/sampler/stack_frames.h"
@@ -102,7 +103,7 @@ void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
     sample.tid = on->tid;
     sample.time_ns = on->ktime_ns;
     sample.on_cpu = true;
-    sample.weight_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
+    sample.weight_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
     if (!on->in_kernel) sample.native_leaf = symbolizer_.Symbolize(on->user_ip);
     if (!Symbolize(on->stack, &sample)) return;
   } else if (const OffCpuEvent* off = std::get_if<OffCpuEvent>(&event)) {

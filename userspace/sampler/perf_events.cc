@@ -39,12 +39,17 @@ absl::StatusOr<std::vector<int>> OnlineCpus() {
   return ParseCpuList(text);
 }
 
+uint64_t SamplingPeriodNs(uint32_t frequency_hz) {
+  const uint64_t base = 1'000'000'000ull / (frequency_hz == 0 ? 1 : frequency_hz);
+  return (base + base / 97) | 1;
+}
+
 absl::StatusOr<UniqueFd> OpenCpuClockEvent(int cpu, uint32_t frequency_hz) {
   perf_event_attr attr{};
   attr.size = sizeof(attr);
   attr.type = PERF_TYPE_SOFTWARE;
   attr.config = PERF_COUNT_SW_CPU_CLOCK;
-  attr.sample_period = 1'000'000'000ull / (frequency_hz == 0 ? 1 : frequency_hz);
+  attr.sample_period = SamplingPeriodNs(frequency_hz);
   attr.freq = 0;
   int fd = static_cast<int>(
       syscall(SYS_perf_event_open, &attr, /*pid=*/-1, cpu, /*group_fd=*/-1, PERF_FLAG_FD_CLOEXEC));

@@ -16,8 +16,17 @@ absl::StatusOr<std::vector<int>> ParseCpuList(absl::string_view text);
 // CPUs in /sys/devices/system/cpu/online.
 absl::StatusOr<std::vector<int>> OnlineCpus();
 
+// The sampling period for `frequency_hz`, detuned by about 1% (to an odd
+// number of nanoseconds) so that samples cannot phase-lock with the
+// scheduler tick (250 Hz here, 100/300/1000 Hz elsewhere): with an exact
+// 1 ms or 10 ms period, a thread that shares its CPU is always sampled at
+// the same point after it is scheduled in, and the profile is biased
+// towards whatever it runs at that point. py-spy's 100 Hz and Parca's 19 Hz
+// avoid the same trap by other means.
+uint64_t SamplingPeriodNs(uint32_t frequency_hz);
+
 // A PERF_TYPE_SOFTWARE/PERF_COUNT_SW_CPU_CLOCK event on `cpu` (all tasks)
-// that overflows every 1/frequency_hz seconds of CPU time. The period is
+// that overflows every SamplingPeriodNs(frequency_hz) of CPU time. The period is
 // given in nanoseconds rather than as a frequency so that the kernel's
 // perf_event_max_sample_rate throttling heuristics do not apply.
 absl::StatusOr<UniqueFd> OpenCpuClockEvent(int cpu, uint32_t frequency_hz);

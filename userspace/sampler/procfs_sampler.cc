@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "userspace/common/status_macros.h"
+#include "userspace/sampler/perf_events.h"
 #include "userspace/analysis/monitor.h"
 #include "userspace/threads/kernel_thread.h"
 
@@ -53,7 +54,13 @@ absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink)
   ASSIGN_OR_RETURN(python::LiveTarget::Threads threads, target_->ListThreads());
   const pid_t pid = target_->pid();
   bool unknown_thread = false;
-  const uint64_t period_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
+  const uint64_t period_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
+  // New threads get their names before their first sample is delivered.
+  for (const python::PyThread& thread : threads.python) {
+    unknown_thread |= thread.tid != 0 && !thread_ids_by_tid_.contains(thread.tid);
+    if (thread.tid != 0) thread_ids_by_tid_[thread.tid] = thread.thread_id;
+  }
+  if (unknown_thread || now_ns - names_refreshed_ns_ > kNamesRefreshNs) RefreshNames(now_ns);
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
   for (python::PyThread& thread : threads.python) {
@@ -66,8 +73,6 @@ absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink)
     absl::Status walked = target_->decoder().ReadStack(thread.tstate_address, decode, &thread);
     if (memory::IsTargetGone(walked)) return python::ExitedError(pid);
     if (!thread.walk_error.empty()) ++stats_.errors;
-    unknown_thread |= !thread_ids_by_tid_.contains(thread.tid);
-    thread_ids_by_tid_[thread.tid] = thread.thread_id;
     StackSample sample;
     sample.pid = pid;
     sample.tid = thread.tid;
@@ -80,12 +85,11 @@ absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink)
     ++stats_.samples;
     sink(std::move(sample));
   }
-  if (unknown_thread || now_ns - names_refreshed_ns_ > kNamesRefreshNs) RefreshNames(now_ns);
   return absl::OkStatus();
 }
 
 absl::Status ProcfsSampler::Run(absl::Duration duration, const SampleSink& sink) {
-  const uint64_t period_ns = 1'000'000'000 / static_cast<uint64_t>(options_.rate_hz);
+  const uint64_t period_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
   const uint64_t end_ns = MonotonicNowNs() + static_cast<uint64_t>(absl::ToInt64Nanoseconds(duration));
   uint64_t next_ns = MonotonicNowNs();
   while (next_ns < end_ns) {
