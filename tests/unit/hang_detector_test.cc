@@ -253,6 +253,59 @@ TEST_F(HangDetectorTest, AsyncioLoopBlockedInACoroutineIsAFinding) {
   EXPECT_THAT(events[0].finding.evidence.summary, HasSubstr("asyncio event loop stalled inside fetch"));
 }
 
+TEST_F(HangDetectorTest, ALongBusyLoopStaysOneOpenFinding) {
+  auto threads = [](int i) {
+    return std::vector<ThreadObservation>{
+        Running(9, {Frame("spin", "loop.py", 4 + i % 2, 0xa, 10 + i % 2)}, kTick / 2)};
+  };
+  std::vector<FindingEvent> events = StepFor(4 * 120, threads);
+  ASSERT_EQ(events.size(), 1u) << "reported once, never ended while it loops";
+  EXPECT_TRUE(events[0].started);
+  EXPECT_EQ(detector_.OpenFindings().size(), 1u);
+}
+
+TEST_F(HangDetectorTest, GilWaitCrossingTheThresholdOnAGlimpseIsStillAGilWait) {
+  auto threads = [](int i) {
+    ThreadObservation starving = Blocked(4, ThreadState::kGilWait, {Frame("tick", "ui.py", 3, 0xb)});
+    if (i == 20) starving.verdict.state = ThreadState::kRunning;  // caught runnable as it crosses
+    return std::vector<ThreadObservation>{starving};
+  };
+  std::vector<FindingEvent> events = StepFor(22, threads);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kGilWait);
+}
+
+TEST_F(HangDetectorTest, AThreadThatGetsItsTurnsOnTheGilIsNotStarving) {
+  // Caught waiting for the GIL at the same instruction (a backward jump) at
+  // most looks, but it runs half the time.
+  auto threads = [](int i) {
+    ThreadObservation sharer = Blocked(5, ThreadState::kGilWait, {Frame("spin", "s.py", 3, 0xb, 40)});
+    sharer.cpu_ns = kTick / 2;
+    if (i % 7 == 0) sharer.verdict.state = ThreadState::kRunning;
+    return std::vector<ThreadObservation>{sharer};
+  };
+  for (const FindingEvent& event : StepFor(4 * 30, threads)) {
+    EXPECT_NE(event.finding.kind, FindingKind::kGilWait);
+  }
+}
+
+TEST_F(HangDetectorTest, NativeLoopFirstSeenWaitingForTheGilIsANativeLoop) {
+  auto threads = [](int i) {
+    ThreadObservation native = Running(3, {Frame("call_c", "ext.py", 7, 0xa, i == 0 ? 40 : 42)}, kTick);
+    if (i == 0) native.verdict.state = ThreadState::kGilWait;  // just back from time.sleep()
+    native.progress_fingerprint = i == 0 ? 1 : 2;
+    return std::vector<ThreadObservation>{native};
+  };
+  std::vector<FindingEvent> events = StepFor(4 * 12, threads);
+  std::vector<FindingKind> started;
+  for (const FindingEvent& event : events) {
+    if (event.started) started.push_back(event.finding.kind);
+  }
+  EXPECT_THAT(started, ::testing::Contains(FindingKind::kNativeLoop));
+  ASSERT_EQ(detector_.OpenFindings().size(), 1u);
+  EXPECT_EQ(detector_.OpenFindings()[0]->kind, FindingKind::kNativeLoop);
+}
+
 TEST_F(HangDetectorTest, ThreadExitAndEndAllCloseFindingsWithAReason) {
   auto stuck = [](int) {
     return std::vector<ThreadObservation>{Blocked(7, ThreadState::kIoWait, {Frame("recv", "c.py", 2, 0x1)}),

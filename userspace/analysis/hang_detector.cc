@@ -165,6 +165,16 @@ void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
   if (track.blocked_key.empty()) return;
   std::string key = absl::StrCat(thread.tid, "|", track.blocked_key);
   if (!Wanted(key, track.blocked_since_ns, observation.time_ns)) return;
+  // The kind is the condition's, not this look's: a thread starving for the
+  // GIL can be caught runnable for an instant.
+  const ThreadState state = absl::StartsWith(track.blocked_key, "gil_wait|")    ? ThreadState::kGilWait
+                            : absl::StartsWith(track.blocked_key, "lock_wait|") ? ThreadState::kLockWait
+                                                                                : thread.verdict.state;
+  // A thread that gets its turns on the GIL is not starving: it shares it.
+  if (state == ThreadState::kGilWait) {
+    std::vector<const Tick*> ticks = RecentTicks(track, track.blocked_since_ns, observation.time_ns);
+    if (!ticks.empty() && CpuFraction(ticks, observation.time_ns) >= options_.loop_min_cpu_fraction) return;
+  }
   Candidate candidate;
   Finding& f = candidate.finding;
   f.tids = {thread.tid};
@@ -173,7 +183,6 @@ void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
   f.key = std::move(key);
   Evidence& e = f.evidence;
   e.blocking_call = thread.verdict.detail;
-  const ThreadState state = thread.verdict.state;
   if (state == ThreadState::kLockWait) {
     f.kind = FindingKind::kLockWait;
     e.waits_for_notification = thread.waits_for_notification;
@@ -227,32 +236,49 @@ void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
   out->push_back(std::move(candidate));
 }
 
+std::vector<const HangDetector::Tick*> HangDetector::RecentTicks(const Track& track, uint64_t since_ns,
+                                                                  uint64_t now_ns) const {
+  const uint64_t window_start = std::max(since_ns, now_ns > ThresholdNs() ? now_ns - ThresholdNs() : 0);
+  std::vector<const Tick*> ticks;
+  for (const Tick& tick : track.ticks) {
+    if (tick.time_ns >= window_start) ticks.push_back(&tick);
+  }
+  // Keep one look from before the window when the window has too few.
+  if (ticks.size() < 2) {
+    ticks.clear();
+    for (const Tick& tick : track.ticks) {
+      if (tick.time_ns >= since_ns) ticks.push_back(&tick);
+    }
+  }
+  if (ticks.size() < 2) ticks.clear();  // one observation says nothing
+  return ticks;
+}
+
+double HangDetector::CpuFraction(const std::vector<const Tick*>& ticks, uint64_t now_ns) {
+  if (ticks.size() < 2 || now_ns <= ticks.front()->time_ns) return 0;
+  uint64_t cpu_ns = 0;
+  for (size_t i = 1; i < ticks.size(); ++i) cpu_ns += ticks[i]->cpu_ns;  // CPU since the previous look
+  return std::min(1.0, static_cast<double>(cpu_ns) / static_cast<double>(now_ns - ticks.front()->time_ns));
+}
+
 void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t now_ns,
                                     std::vector<Candidate>* out) {
   const Track& track = tracks_.at(thread.tid);
   if (track.loop_shape == 0 || now_ns <= track.loop_since_ns) return;
-  uint64_t cpu_ns = 0;
-  size_t looks = 0;
+  // Judge the last threshold of looks: a long loop is judged on what it does
+  // now, and a first look caught waiting for the GIL ages out.
+  std::vector<const Tick*> ticks = RecentTicks(track, track.loop_since_ns, now_ns);
+  if (ticks.empty()) return;
   size_t active_looks = 0;
   bool frozen = true;
   std::set<std::string> lines;
-  const Tick* first = nullptr;
-  for (const Tick& tick : track.ticks) {
-    if (tick.time_ns < track.loop_since_ns) continue;
-    if (first == nullptr) {
-      first = &tick;
-    } else {
-      cpu_ns += tick.cpu_ns;
-      frozen &= tick.stack == first->stack && tick.progress == first->progress;
-    }
-    ++looks;
-    active_looks += tick.active;
-    lines.insert(tick.innermost_line);
+  for (const Tick* tick : ticks) {
+    frozen &= tick->stack == ticks.front()->stack && tick->progress == ticks.front()->progress;
+    active_looks += tick->active;
+    lines.insert(tick->innermost_line);
   }
-  if (first == nullptr || looks < 2) return;  // one observation says nothing
-  const double elapsed = static_cast<double>(now_ns - track.loop_since_ns);
-  const double cpu_fraction = std::min(1.0, static_cast<double>(cpu_ns) / elapsed);
-  const double active_fraction = static_cast<double>(active_looks) / static_cast<double>(looks);
+  const double cpu_fraction = CpuFraction(ticks, now_ns);
+  const double active_fraction = static_cast<double>(active_looks) / static_cast<double>(ticks.size());
   if (active_fraction < options_.loop_active_fraction || cpu_fraction < options_.loop_min_cpu_fraction) return;
   if (!frozen && lines.size() > options_.max_loop_lines) return;
   // Frozen: same instruction and same locals at every look while on CPU,

@@ -76,6 +76,11 @@ class HangDetector {
   };
 
   void UpdateTrack(const ThreadObservation& thread, uint64_t now_ns);
+  // The looks of `track` in the last threshold (at least two, and none
+  // before `since_ns`), which conditions are judged on; empty if too few.
+  std::vector<const Tick*> RecentTicks(const Track& track, uint64_t since_ns, uint64_t now_ns) const;
+  // CPU share over `ticks` (their first tick starts the interval).
+  static double CpuFraction(const std::vector<const Tick*>& ticks, uint64_t now_ns);
   void AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
                            std::vector<Candidate>* out);
   void AddLoopCandidate(const ThreadObservation& thread, uint64_t now_ns, std::vector<Candidate>* out);

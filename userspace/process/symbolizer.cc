@@ -3,13 +3,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "userspace/common/clock.h"
 
 namespace pyhang::process {
+namespace {
+
+constexpr uint64_t kMapsRefreshNs = 1'000'000'000;
+
+}  // namespace
 
 void Symbolizer::RefreshMaps() {
   absl::StatusOr<std::vector<MemoryMap>> maps = ReadMaps(pid_);
   if (maps.ok()) maps_ = *std::move(maps);
   maps_loaded_ = true;
+  maps_time_ns_ = MonotonicNowNs();
   cache_.clear();
 }
 
@@ -28,6 +35,10 @@ std::string Symbolizer::Symbolize(uint64_t address) {
   if (!maps_loaded_) RefreshMaps();
   std::string result;
   const MemoryMap* map = FindMap(maps_, address);
+  if (map == nullptr && MonotonicNowNs() - maps_time_ns_ > kMapsRefreshNs) {
+    RefreshMaps();
+    map = FindMap(maps_, address);
+  }
   if (map != nullptr && map->IsFile()) {
     std::string object(Basename(map->path));
     const MappedFile* file = FileFor(*map);
@@ -40,7 +51,7 @@ std::string Symbolizer::Symbolize(uint64_t address) {
     }
   }
   if (cache_.size() >= kMaxCachedAddresses) cache_.clear();
-  cache_[address] = result;
+  if (map != nullptr) cache_[address] = result;  // unknown addresses may be mapped later
   return result;
 }
 

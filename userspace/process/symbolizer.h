@@ -27,7 +27,9 @@ class Symbolizer {
   // the address has no symbol; "" if it is not in a mapped file.
   std::string Symbolize(uint64_t address);
 
-  // Re-reads /proc/PID/maps (after the target loaded libraries).
+  // Re-reads /proc/PID/maps. Symbolize() does it by itself (at most once a
+  // second) when an address is outside every known mapping: the target
+  // may have loaded a library since.
   void RefreshMaps();
 
  private:
@@ -36,6 +38,7 @@ class Symbolizer {
   pid_t pid_;
   std::vector<MemoryMap> maps_;
   bool maps_loaded_ = false;
+  uint64_t maps_time_ns_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<MappedFile>> files_;  // by path; null: unreadable
   absl::flat_hash_map<uint64_t, std::string> cache_;
 };
