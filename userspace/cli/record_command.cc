@@ -73,7 +73,8 @@ int RunRecord(const RecordArgs& args) {
   absl::StatusOr<std::unique_ptr<OutputFile>> file = OutputFile::Create(args.output);
   if (!file.ok()) return ReportError(file.status());
   const bool wall = args.mode == "wall";
-  SourceRequest request{args.pid, args.rate_hz, wall || args.idle, ParseSampler(args.sampler)};
+  SourceRequest request{args.pid, args.rate_hz, wall || args.idle, ParseSampler(args.sampler),
+                        /*native_symbols=*/false};
   absl::StatusOr<std::unique_ptr<sampler::SampleSource>> source = CreateSource(request);
   if (!source.ok()) return ReportError(source.status());
 

@@ -38,7 +38,7 @@ void InstallStopHandlers() {
 absl::StatusOr<std::unique_ptr<sampler::SampleSource>> CreateSource(const SourceRequest& request) {
   if (request.choice != SamplerChoice::kProcfs) {
     absl::StatusOr<std::unique_ptr<sampler::BpfSource>> bpf =
-        sampler::BpfSource::Create(request.pid, sampler::BpfSourceOptions{request.rate_hz, request.off_cpu});
+        sampler::BpfSource::Create(request.pid, {request.rate_hz, request.off_cpu, request.native_symbols});
     if (bpf.ok()) return std::unique_ptr<sampler::SampleSource>(*std::move(bpf));
     if (!IsBpfUnavailable(bpf.status()) || request.choice == SamplerChoice::kBpf) return bpf.status();
     log::Write(log::Level::kWarning, absl::StrCat(bpf.status().message(),

@@ -21,6 +21,7 @@ struct SourceRequest {
   int rate_hz = 100;
   bool off_cpu = false;
   SamplerChoice choice = SamplerChoice::kAuto;
+  bool native_symbols = true;  // see sampler::BpfSourceOptions
 };
 
 // "auto", "bpf", "procfs" (validated by the CLI).

@@ -104,8 +104,10 @@ void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
     sample.time_ns = on->ktime_ns;
     sample.on_cpu = true;
     sample.weight_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
-    if (!on->in_kernel) sample.native_leaf = symbolizer_.Symbolize(on->user_ip);
     if (!Symbolize(on->stack, &sample)) return;
+    if (!on->in_kernel && (options_.native_symbols || sample.frames.empty())) {
+      sample.native_leaf = symbolizer_.Symbolize(on->user_ip);
+    }
   } else if (const OffCpuEvent* off = std::get_if<OffCpuEvent>(&event)) {
     sample.tid = off->tid;
     sample.time_ns = off->start_ns;

@@ -24,6 +24,9 @@ namespace pyhang::sampler {
 struct BpfSourceOptions {
   int rate_hz = 100;
   bool off_cpu = false;  // wall mode / --idle: account blocked time too
+  // Name the native function of every on-CPU sample (watch: evidence of
+  // native loops). Otherwise only samples without Python frames get one.
+  bool native_symbols = true;
 };
 
 class BpfSource : public SampleSource {
