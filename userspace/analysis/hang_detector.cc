@@ -113,8 +113,7 @@ std::string BlockedKey(const ThreadObservation& thread) {
 
 }  // namespace
 
-void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns) {
-  Track& track = tracks_[thread.tid];
+HangDetector::Tick HangDetector::MakeTick(const ThreadObservation& thread, uint64_t now_ns) {
   Tick tick;
   tick.time_ns = now_ns;
   tick.cpu_ns = thread.cpu_ns;
@@ -125,38 +124,53 @@ void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns)
   if (!thread.frames.empty()) {
     tick.innermost_line = absl::StrCat(thread.frames.front().file, ":", thread.frames.front().line);
   }
+  return tick;
+}
+
+void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns) {
+  Track& track = tracks_[thread.tid];
+  Tick tick = MakeTick(thread, now_ns);
   const bool same_stack_as_before = !track.ticks.empty() && track.ticks.back().stack == tick.stack;
   track.ticks.push_back(tick);
-  // Keep one tick older than the threshold so windows can be measured.
+  // Keep twice the threshold (plus one older tick) so that windows that
+  // start up to a threshold ago can still be measured from their start.
   while (track.ticks.size() > 2 && track.ticks[1].time_ns + ThresholdNs() * 2 < now_ns) track.ticks.pop_front();
 
+  UpdateBlockedStreak(thread, same_stack_as_before, now_ns, &track);
+  UpdateLoopStreak(thread, tick, now_ns, &track);
+  track.state = IdleReason(thread) ? ThreadState::kIdle : thread.verdict.state;
+}
+
+void HangDetector::UpdateBlockedStreak(const ThreadObservation& thread, bool same_stack_as_before,
+                                       uint64_t now_ns, Track* track) {
   std::string key = BlockedKey(thread);
   // A thread starving for the GIL wakes every switch interval: a glimpse of
   // it running on the same stack without the GIL continues the wait.
-  bool gil_glimpse = key.empty() && absl::StartsWith(track.blocked_key, "gil_wait|") &&
+  bool gil_glimpse = key.empty() && absl::StartsWith(track->blocked_key, "gil_wait|") &&
                      thread.verdict.state == ThreadState::kRunning && !thread.holds_gil &&
                      same_stack_as_before;
-  if (!gil_glimpse && key != track.blocked_key) {
-    track.blocked_key = key;
-    track.blocked_since_ns = now_ns;
-    // The kernel may know the thread blocked long before we looked.
-    if (!key.empty() && thread.blocked_since_ns != 0 && thread.blocked_since_ns < now_ns &&
-        thread.verdict.state != ThreadState::kGilWait) {
-      track.blocked_since_ns = thread.blocked_since_ns;
-    }
+  if (gil_glimpse || key == track->blocked_key) return;
+  track->blocked_key = key;
+  track->blocked_since_ns = now_ns;
+  // The kernel may know the thread blocked long before we looked.
+  if (!key.empty() && thread.blocked_since_ns != 0 && thread.blocked_since_ns < now_ns &&
+      thread.verdict.state != ThreadState::kGilWait) {
+    track->blocked_since_ns = thread.blocked_since_ns;
   }
+}
 
+void HangDetector::UpdateLoopStreak(const ThreadObservation& thread, const Tick& tick, uint64_t now_ns,
+                                    Track* track) {
   // A loop streak lasts while the thread stays in the same frames and never
   // blocks by itself (waiting for the GIL between slices does not count).
-  if (tick.active && !thread.frames.empty()) {
-    if (tick.shape != track.loop_shape) {
-      track.loop_shape = tick.shape;
-      track.loop_since_ns = now_ns;
-    }
-  } else {
-    track.loop_shape = 0;
+  if (!tick.active || thread.frames.empty()) {
+    track->loop_shape = 0;
+    return;
   }
-  track.state = IdleReason(thread) ? ThreadState::kIdle : thread.verdict.state;
+  if (tick.shape != track->loop_shape) {
+    track->loop_shape = tick.shape;
+    track->loop_since_ns = now_ns;
+  }
 }
 
 void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,

@@ -63,7 +63,7 @@ class HangDetector {
   };
   // What the detector remembers about a thread between observations.
   struct Track {
-    std::deque<Tick> ticks;          // the last threshold (and a little more)
+    std::deque<Tick> ticks;          // the last two thresholds (and one tick more)
     std::string blocked_key;         // current blocked condition, "" if none
     uint64_t blocked_since_ns = 0;
     uint64_t loop_shape = 0;         // current running streak's shape
@@ -75,7 +75,14 @@ class HangDetector {
     bool ready = false;  // lasted long enough to report
   };
 
+  static Tick MakeTick(const ThreadObservation& thread, uint64_t now_ns);
   void UpdateTrack(const ThreadObservation& thread, uint64_t now_ns);
+  // The blocked condition the thread is in, and since when.
+  static void UpdateBlockedStreak(const ThreadObservation& thread, bool same_stack_as_before,
+                                  uint64_t now_ns, Track* track);
+  // The running streak in the same frames that a loop finding is judged on.
+  static void UpdateLoopStreak(const ThreadObservation& thread, const Tick& tick, uint64_t now_ns,
+                               Track* track);
   // The looks of `track` in the last threshold (at least two, and none
   // before `since_ns`), which conditions are judged on; empty if too few.
   std::vector<const Tick*> RecentTicks(const Track& track, uint64_t since_ns, uint64_t now_ns) const;
