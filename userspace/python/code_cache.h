@@ -25,6 +25,11 @@ struct CodeInfo {
   std::string line_table;
   int64_t first_traceable = 0;  // 3.11+: earlier instructions are the prologue
   uint64_t fingerprint = 0;
+  // Lines already computed, by instruction offset: samplers ask for the
+  // same few offsets again and again, and a line-table scan is the
+  // costliest part of naming a frame. Bounded by kMaxMemoLines.
+  static constexpr size_t kMaxMemoLines = 4096;
+  mutable absl::flat_hash_map<int64_t, std::optional<int>> line_memo;
 
   // For locals (read lazily).
   int argcount = 0;

@@ -125,9 +125,14 @@ absl::StatusOr<PyFrame> FrameWalker::Symbolize(const RawFrame& raw) {
   frame.code_address = raw.code_address;
   frame.frame_address = raw.frame_address;
   frame.instruction = raw.instruction;
-  std::optional<int> line = LineForOffset(
-      static_cast<pyhang_linetable_format>(runtime_.offsets.linetable_format), code->line_table,
-      code->first_line, raw.instruction);
+  std::optional<int> line;
+  if (auto memo = code->line_memo.find(raw.instruction); memo != code->line_memo.end()) {
+    line = memo->second;
+  } else {
+    line = LineForOffset(static_cast<pyhang_linetable_format>(runtime_.offsets.linetable_format),
+                         code->line_table, code->first_line, raw.instruction);
+    if (code->line_memo.size() < CodeInfo::kMaxMemoLines) code->line_memo.emplace(raw.instruction, line);
+  }
   if (line) {
     frame.line = *line;
   } else {
