@@ -145,10 +145,7 @@ static __always_inline void read_current_stack(const struct pyhang_proc_config *
                                                struct pyhang_stack *stack, __u8 *buf) {
   __u64 fsbase = pyhang_task_fsbase(task);
   if (fsbase == 0) {
-    stack->tstate = 0;
-    stack->error = PYHANG_ERR_FSBASE;
-    stack->frame_count = 0;
-    stack->flags = 0;
+    pyhang_stack_reset(stack, PYHANG_ERR_FSBASE);
     count_error(PYHANG_ERR_FSBASE);
     return;
   }
@@ -252,10 +249,7 @@ static __always_inline void record_switch_out(void *ctx, const struct pyhang_pro
   if (cfg_offcpu_stacks) {
     read_current_stack(cfg, task, tid, &event->stack, scratch->frame_buf);
   } else {
-    event->stack.tstate = 0;
-    event->stack.error = PYHANG_OK;
-    event->stack.frame_count = 0;
-    event->stack.flags = 0;
+    pyhang_stack_reset(&event->stack, PYHANG_OK);
   }
   if (bpf_map_update_elem(&pyhang_offcpu, &tid, event, BPF_ANY) != 0) {
     count_error(PYHANG_ERR_THREAD_MAP_FULL);

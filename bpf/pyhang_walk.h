@@ -205,6 +205,14 @@ PYHANG_INLINE __u32 pyhang_copy_frames(struct pyhang_walk_ctx *w, __u64 top) {
   return w->stack->error;
 }
 
+/* An empty stack that says why it is empty (PYHANG_OK: not asked for). */
+PYHANG_INLINE void pyhang_stack_reset(struct pyhang_stack *stack, __u32 error) {
+  stack->tstate = 0;
+  stack->error = error;
+  stack->frame_count = 0;
+  stack->flags = 0;
+}
+
 /* The whole walk for the thread (`fsbase`, `tid`): finds its tstate and
  * copies its frames into `stack`. `buf` is PYHANG_FRAME_BUF_SIZE bytes of
  * scratch. Returns the error that prevented or cut the walk (also stored
@@ -214,10 +222,7 @@ PYHANG_INLINE __u32 pyhang_read_stack(const struct pyhang_proc_config *cfg, __u6
   struct pyhang_walk_ctx w = {};
   __u64 top = 0;
   __u32 error;
-  stack->tstate = 0;
-  stack->error = PYHANG_OK;
-  stack->frame_count = 0;
-  stack->flags = 0;
+  pyhang_stack_reset(stack, PYHANG_OK);
   w.stack = stack;
   w.buf = buf;
   error = pyhang_plan_walk(cfg, &w);

@@ -93,15 +93,19 @@ int RunRecord(const RecordArgs& args) {
   const absl::Duration limit = args.duration_s > 0 ? absl::Seconds(args.duration_s) : absl::InfiniteDuration();
   profile.start_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(start));
   bool exited = false;
+  absl::Status failed;  // sampling broke off: still write what was sampled
   while (!g_stop_requested.load() && absl::Now() - start < limit) {
     absl::Status status = (*source)->Run(std::min(limit - (absl::Now() - start), absl::Milliseconds(200)), sink);
     if (absl::IsUnavailable(status)) {
       exited = true;
       break;
     }
-    if (!status.ok()) return ReportError(status);
+    if (!status.ok()) {
+      failed = status;
+      break;
+    }
   }
-  if (!exited) (*source)->Finish(sink).IgnoreError();
+  if (!exited && failed.ok()) (*source)->Finish(sink).IgnoreError();
   aggregator.Finish();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   profile.duration_ns = static_cast<uint64_t>(seconds * 1e9);
@@ -117,11 +121,12 @@ int RunRecord(const RecordArgs& args) {
                                         args.output, profile.total_count(), seconds, stats.lost, stats.torn,
                                         stats.errors);
   if (exited) summary = absl::StrCat("process ", args.pid, " exited; ", summary);
+  if (!failed.ok()) summary = absl::StrCat("sampling stopped: ", failed.message(), "; ", summary);
   log::Write(log::Level::kInfo, summary);
-  if (profile.total_count() == 0) {
+  if (profile.total_count() == 0 && failed.ok()) {
     log::Write(log::Level::kWarning, "no samples: the process was idle the whole time (try --idle or --mode wall)");
   }
-  return kExitOk;
+  return failed.ok() ? kExitOk : kExitError;
 }
 
 }  // namespace pyhang::cli

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "bpf/pyhang.skel.h"
 #include "userspace/common/log.h"
@@ -19,6 +20,24 @@ namespace {
 constexpr uint32_t kMinFrequency = 1;
 constexpr uint32_t kMaxFrequency = 10000;
 constexpr size_t kKernelStackDepth = 127;  // value size of pyhang_kernel_stacks
+constexpr size_t kMaxKeyWalkSteps = 1 << 20;
+
+// Every key of a BPF hash map keyed by u32, each once. When BPF deletes the
+// previous key during the walk (a thread exits), the kernel restarts from
+// the first bucket: keys already seen are skipped instead of returned twice,
+// and the walk is bounded.
+std::vector<uint32_t> MapKeys(int fd) {
+  std::vector<uint32_t> keys;
+  absl::flat_hash_set<uint32_t> seen;
+  uint32_t previous = 0;
+  uint32_t key = 0;
+  for (size_t step = 0; step < kMaxKeyWalkSteps; ++step) {
+    if (bpf_map_get_next_key(fd, step == 0 ? nullptr : &previous, &key) != 0) break;
+    if (seen.insert(key).second) keys.push_back(key);
+    previous = key;
+  }
+  return keys;
+}
 
 absl::Status ValidateOptions(const SamplerOptions& options) {
   if (options.frequency_hz < kMinFrequency || options.frequency_hz > kMaxFrequency) {
@@ -231,14 +250,9 @@ absl::Status BpfSampler::RemoveTarget(pid_t pid) {
   // threads that exit; these are threads that live on).
   int fd = bpf_map__fd(skeleton_->maps.pyhang_offcpu);
   auto value = std::make_unique<pyhang_offcpu_event>();
-  std::vector<uint32_t> stale;
-  uint32_t* previous = nullptr;
-  uint32_t tid = 0;
-  while (bpf_map_get_next_key(fd, previous, &tid) == 0) {
-    if (bpf_map_lookup_elem(fd, &tid, value.get()) == 0 && value->pid == key) stale.push_back(tid);
-    previous = &tid;
+  for (uint32_t tid : MapKeys(fd)) {
+    if (bpf_map_lookup_elem(fd, &tid, value.get()) == 0 && value->pid == key) bpf_map_delete_elem(fd, &tid);
   }
-  for (uint32_t thread : stale) bpf_map_delete_elem(fd, &thread);
   return absl::OkStatus();
 }
 
@@ -246,10 +260,7 @@ absl::StatusOr<std::vector<OffCpuEvent>> BpfSampler::BlockedThreads() {
   int fd = bpf_map__fd(skeleton_->maps.pyhang_offcpu);
   auto value = std::make_unique<pyhang_offcpu_event>();
   std::vector<OffCpuEvent> blocked;
-  uint32_t* previous = nullptr;
-  uint32_t tid = 0;
-  while (bpf_map_get_next_key(fd, previous, &tid) == 0) {
-    previous = &tid;
+  for (uint32_t tid : MapKeys(fd)) {
     if (bpf_map_lookup_elem(fd, &tid, value.get()) != 0) continue;  // exited meanwhile
     if (value->start_ns == 0 || value->end_ns != 0) continue;
     if (!targets_.contains(static_cast<pid_t>(value->pid))) continue;
@@ -259,15 +270,7 @@ absl::StatusOr<std::vector<OffCpuEvent>> BpfSampler::BlockedThreads() {
 }
 
 absl::StatusOr<size_t> BpfSampler::TrackedThreads() {
-  int fd = bpf_map__fd(skeleton_->maps.pyhang_offcpu);
-  size_t count = 0;
-  uint32_t* previous = nullptr;
-  uint32_t tid = 0;
-  while (bpf_map_get_next_key(fd, previous, &tid) == 0) {
-    ++count;
-    previous = &tid;
-  }
-  return count;
+  return MapKeys(bpf_map__fd(skeleton_->maps.pyhang_offcpu)).size();
 }
 
 absl::StatusOr<std::vector<uint64_t>> BpfSampler::KernelStack(int32_t stack_id) {
@@ -280,19 +283,6 @@ absl::StatusOr<std::vector<uint64_t>> BpfSampler::KernelStack(int32_t stack_id) 
   }
   while (!addresses.empty() && addresses.back() == 0) addresses.pop_back();
   return addresses;
-}
-
-absl::Status BpfSampler::ClearKernelStacks() {
-  int fd = bpf_map__fd(skeleton_->maps.pyhang_kernel_stacks);
-  uint32_t key = 0;
-  std::vector<uint32_t> keys;
-  uint32_t* previous = nullptr;
-  while (bpf_map_get_next_key(fd, previous, &key) == 0) {
-    keys.push_back(key);
-    previous = &keys.back();
-  }
-  for (uint32_t id : keys) bpf_map_delete_elem(fd, &id);
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<uint64_t>> BpfSampler::SumPerCpu(int map_fd, uint32_t entries) {

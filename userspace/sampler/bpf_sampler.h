@@ -91,9 +91,6 @@ class BpfSampler {
 
   // Kernel return addresses of a stack id from an event, innermost first.
   absl::StatusOr<std::vector<uint64_t>> KernelStack(int32_t stack_id);
-  // Frees every stored kernel stack (the map never evicts: call this from
-  // time to time, after the events that refer to them were handled).
-  absl::Status ClearKernelStacks();
 
   // Totals over all CPUs since Create().
   absl::StatusOr<ErrorCounts> ReadErrorCounts();

@@ -45,7 +45,11 @@ SourceStats BpfSource::stats() const {
   SourceStats stats = stats_;
   if (absl::StatusOr<ErrorCounts> errors = sampler_->ReadErrorCounts(); errors.ok()) {
     stats.lost += errors->counts[PYHANG_ERR_RINGBUF_FULL];
-    stats.errors += errors->Total() - errors->counts[PYHANG_ERR_RINGBUF_FULL];
+    // Not failures: a thread without Python (native threads, a thread
+    // before its PyThreadState exists) is a sample with native frames only,
+    // and a stack deeper than the BPF depth cap keeps its innermost frames.
+    stats.errors += errors->Total() - errors->counts[PYHANG_ERR_RINGBUF_FULL] -
+                    errors->counts[PYHANG_ERR_NO_TSTATE] - errors->counts[PYHANG_ERR_TRUNCATED];
   }
   return stats;
 }
@@ -61,6 +65,10 @@ void BpfSource::RefreshNames() {
       names_[thread.tid] = it->second;
     }
   }
+  // Forget threads that ended: a pool that keeps replacing its threads must
+  // not grow these sets over a long watch.
+  absl::erase_if(names_, [&](const auto& entry) { return !threads->tasks.contains(entry.first); });
+  absl::erase_if(seen_, [&](int64_t tid) { return !threads->tasks.contains(tid); });
 }
 
 std::string BpfSource::ThreadName(int64_t tid) {

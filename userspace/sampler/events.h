@@ -78,7 +78,7 @@ absl::StatusOr<Event> DecodeEvent(absl::Span<const uint8_t> record);
 OffCpuEvent DecodeOffCpu(const pyhang_offcpu_event& raw);
 PythonStack DecodeStack(const pyhang_stack& raw, size_t frame_count);
 
-// "no_tstate", "frame_read", ...; "error_<n>" for unknown codes.
+// "no_tstate", "frame_read", ...; "unknown_error" for codes out of range.
 absl::string_view ErrorName(uint32_t code);
 absl::string_view StatName(uint32_t stat);
 

@@ -39,9 +39,16 @@ std::string ProcfsSampler::description() const {
 void ProcfsSampler::RefreshNames(uint64_t now_ns) {
   names_refreshed_ns_ = now_ns;
   absl::flat_hash_map<uint64_t, std::string> by_thread_id = target_->decoder().ReadThreadNames();
+  // Live threads only; one whose name cannot be read now keeps the old one.
+  absl::flat_hash_map<int64_t, std::string> names;
   for (const auto& [tid, thread_id] : thread_ids_by_tid_) {
-    if (auto it = by_thread_id.find(thread_id); it != by_thread_id.end()) names_by_tid_[tid] = it->second;
+    if (auto it = by_thread_id.find(thread_id); it != by_thread_id.end()) {
+      names[tid] = it->second;
+    } else if (auto old = names_by_tid_.find(tid); old != names_by_tid_.end()) {
+      names[tid] = std::move(old->second);
+    }
   }
+  names_by_tid_ = std::move(names);
 }
 
 std::string ProcfsSampler::ThreadName(int64_t tid) {
@@ -51,16 +58,31 @@ std::string ProcfsSampler::ThreadName(int64_t tid) {
 
 absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink) {
   target_->Refresh();
-  ASSIGN_OR_RETURN(python::LiveTarget::Threads threads, target_->ListThreads());
+  absl::StatusOr<python::LiveTarget::Threads> listed = target_->ListThreads();
+  if (!listed.ok()) {
+    if (absl::IsUnavailable(listed.status())) return listed.status();  // the process is gone
+    // The runtime is between states (finalizing, a list changing under
+    // us): skip this round, counted, like a torn walk.
+    ++stats_.errors;
+    return absl::OkStatus();
+  }
+  python::LiveTarget::Threads& threads = *listed;
   const pid_t pid = target_->pid();
   bool unknown_thread = false;
   const uint64_t period_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
   // New threads get their names before their first sample is delivered.
   for (const python::PyThread& thread : threads.python) {
     unknown_thread |= thread.tid != 0 && !thread_ids_by_tid_.contains(thread.tid);
-    if (thread.tid != 0) thread_ids_by_tid_[thread.tid] = thread.thread_id;
   }
-  if (unknown_thread || now_ns - names_refreshed_ns_ > kNamesRefreshNs) RefreshNames(now_ns);
+  if (unknown_thread || now_ns - names_refreshed_ns_ > kNamesRefreshNs) {
+    // Only the threads alive now: a pool that keeps replacing its threads
+    // must not grow these maps over a long watch.
+    thread_ids_by_tid_.clear();
+    for (const python::PyThread& thread : threads.python) {
+      if (thread.tid != 0) thread_ids_by_tid_[thread.tid] = thread.thread_id;
+    }
+    RefreshNames(now_ns);
+  }
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
   for (python::PyThread& thread : threads.python) {
@@ -91,16 +113,20 @@ absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink)
 absl::Status ProcfsSampler::Run(absl::Duration duration, const SampleSink& sink) {
   const uint64_t period_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
   const uint64_t end_ns = MonotonicNowNs() + static_cast<uint64_t>(absl::ToInt64Nanoseconds(duration));
-  uint64_t next_ns = MonotonicNowNs();
-  while (next_ns < end_ns) {
-    SleepUntil(next_ns);
+  // The schedule carries over from one call to the next: callers run us in
+  // slices shorter than a period at low rates, and a restart at each slice
+  // would sample too often.
+  if (next_round_ns_ == 0) next_round_ns_ = MonotonicNowNs();
+  while (next_round_ns_ < end_ns) {
+    SleepUntil(next_round_ns_);
     uint64_t now_ns = MonotonicNowNs();
     ++stats_.rounds;
-    if (now_ns > next_ns + period_ns) ++stats_.late_rounds;
+    if (now_ns > next_round_ns_ + period_ns) ++stats_.late_rounds;
     RETURN_IF_ERROR(SampleRound(now_ns, sink));
-    next_ns += period_ns;
-    if (next_ns < now_ns) next_ns = now_ns;  // running behind: don't burst to catch up
+    next_round_ns_ += period_ns;
+    if (next_round_ns_ < now_ns) next_round_ns_ = now_ns;  // running behind: don't burst to catch up
   }
+  SleepUntil(end_ns);  // the whole slice, as asked
   return absl::OkStatus();
 }
 

@@ -51,6 +51,7 @@ class ProcfsSampler : public SampleSource {
   absl::flat_hash_map<int64_t, std::string> names_by_tid_;
   absl::flat_hash_map<int64_t, uint64_t> thread_ids_by_tid_;
   uint64_t names_refreshed_ns_ = 0;
+  uint64_t next_round_ns_ = 0;  // when the next round is due (0: not started)
   SourceStats stats_;
 };
 
