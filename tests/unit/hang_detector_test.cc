@@ -2,6 +2,8 @@
 // finding, when, with which evidence, and what must never be one.
 #include "userspace/analysis/hang_detector.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -10,6 +12,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 using threads::ThreadState;
 
 constexpr uint64_t kSecond = 1'000'000'000;
@@ -126,6 +129,34 @@ TEST_F(HangDetectorTest, TwoThreadsWaitingOnEachOthersLocksAreOneDeadlock) {
   EXPECT_EQ(f.evidence.cycle[1].held_by, 1);
   EXPECT_THAT(f.evidence.summary, HasSubstr("waits for <_thread.lock at 0xb000> held by thread 2"));
   EXPECT_EQ(detector_.StateOf(1), ThreadState::kDeadlock);
+}
+
+TEST_F(HangDetectorTest, LockWaitThatBecomesADeadlockEndsSayingSo) {
+  LockRef a{0xa000, "_thread.lock", 0xa100};
+  LockRef b{0xb000, "_thread.lock", 0xb100};
+  // Thread 1 waits for b, held by thread 2, which sleeps for a while and
+  // then waits for a, held by thread 1.
+  auto threads = [&](int tick) {
+    ThreadObservation one = Blocked(1, ThreadState::kLockWait, {Frame("transfer", "bank.py", 19, 0x1)}, b.futex);
+    one.waiting_for = b;
+    one.holds = {HeldLock{a, OwnershipEvidence::kWithBlock, "transfer (bank.py:18)"}};
+    ThreadObservation two = tick < 30 ? Blocked(2, ThreadState::kSleep, {Frame("audit", "bank.py", 24, 0x2)})
+                                      : Blocked(2, ThreadState::kLockWait, {Frame("audit", "bank.py", 26, 0x2)},
+                                                a.futex);
+    if (tick >= 30) two.waiting_for = a;
+    two.holds = {HeldLock{b, OwnershipEvidence::kWithBlock, "audit (bank.py:25)"}};
+    return std::vector<ThreadObservation>{one, two};
+  };
+  std::vector<FindingEvent> events = StepFor(60, threads);
+  std::vector<std::string> seen;
+  for (const FindingEvent& event : events) {
+    seen.push_back(absl::StrCat(event.started ? "start " : "end ", KindName(event.finding.kind),
+                                event.started ? "" : absl::StrCat(" (", event.end_reason, ")")));
+  }
+  ASSERT_EQ(seen.size(), 3u) << absl::StrJoin(seen, ", ");
+  EXPECT_EQ(seen[0], "start lock_wait");
+  EXPECT_THAT(std::vector<std::string>(seen.begin() + 1, seen.end()),
+              UnorderedElementsAre("end lock_wait (now part of a deadlock)", "start deadlock"));
 }
 
 TEST_F(HangDetectorTest, AmbiguousInferredOwnerIsNotACycle) {

@@ -135,6 +135,9 @@ void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns)
   // Keep twice the threshold (plus one older tick) so that windows that
   // start up to a threshold ago can still be measured from their start.
   while (track.ticks.size() > 2 && track.ticks[1].time_ns + ThresholdNs() * 2 < now_ns) track.ticks.pop_front();
+  // A huge --hang-threshold must not make the history huge: past this many
+  // looks, conditions are judged on the latest ones.
+  while (track.ticks.size() > kMaxTicksPerThread) track.ticks.pop_front();
 
   UpdateBlockedStreak(thread, same_stack_as_before, now_ns, &track);
   UpdateLoopStreak(thread, tick, now_ns, &track);
@@ -173,8 +176,8 @@ void HangDetector::UpdateLoopStreak(const ThreadObservation& thread, const Tick&
   }
 }
 
-void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
-                                       const ThreadObservation& thread, std::vector<Candidate>* out) {
+void HangDetector::AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
+                                       const WaitEdges& wait_edges, std::vector<Candidate>* out) {
   const Track& track = tracks_.at(thread.tid);
   if (track.blocked_key.empty()) return;
   std::string key = absl::StrCat(thread.tid, "|", track.blocked_key);
@@ -201,8 +204,7 @@ void HangDetector::AddBlockedCandidate(const ProcessObservation& observation,
     f.kind = FindingKind::kLockWait;
     e.waits_for_notification = thread.waits_for_notification;
     e.lock = thread.waiting_for;
-    absl::flat_hash_map<int64_t, CycleEdge> edges = BuildWaitEdges(observation.threads);
-    if (auto it = edges.find(thread.tid); it != edges.end()) {
+    if (auto it = wait_edges.find(thread.tid); it != wait_edges.end()) {
       e.owner_tid = it->second.held_by;
       e.owner_evidence = it->second.how;
       e.owner_where = it->second.where;
@@ -257,7 +259,8 @@ std::vector<const HangDetector::Tick*> HangDetector::RecentTicks(const Track& tr
   for (const Tick& tick : track.ticks) {
     if (tick.time_ns >= window_start) ticks.push_back(&tick);
   }
-  // Keep one look from before the window when the window has too few.
+  // Too few looks in the last threshold (looks slower than the threshold):
+  // judge every look since the condition began instead.
   if (ticks.size() < 2) {
     ticks.clear();
     for (const Tick& tick : track.ticks) {
@@ -381,7 +384,8 @@ void HangDetector::AddDeadlockCandidates(const ProcessObservation& observation, 
 }
 
 std::vector<FindingEvent> HangDetector::Reconcile(std::vector<Candidate> candidates, uint64_t now_ns,
-                                                  const absl::flat_hash_set<int64_t>& alive) {
+                                                  const absl::flat_hash_set<int64_t>& alive,
+                                                  const absl::flat_hash_set<int64_t>& deadlocked) {
   std::vector<FindingEvent> events;
   absl::flat_hash_set<std::string> present;
   for (Candidate& candidate : candidates) {
@@ -404,9 +408,12 @@ std::vector<FindingEvent> HangDetector::Reconcile(std::vector<Candidate> candida
       ++it;
       continue;
     }
-    bool exited = std::any_of(it->second.tids.begin(), it->second.tids.end(),
-                              [&](int64_t tid) { return !alive.contains(tid); });
-    events.push_back(FindingEvent{false, it->second, now_ns, exited ? "thread exited" : "condition cleared"});
+    const std::vector<int64_t>& tids = it->second.tids;
+    bool exited = std::any_of(tids.begin(), tids.end(), [&](int64_t tid) { return !alive.contains(tid); });
+    // A lock wait whose owner came to wait on it in turn goes on as a deadlock.
+    bool in_deadlock = std::any_of(tids.begin(), tids.end(), [&](int64_t tid) { return deadlocked.contains(tid); });
+    const char* reason = exited ? "thread exited" : in_deadlock ? "now part of a deadlock" : "condition cleared";
+    events.push_back(FindingEvent{false, it->second, now_ns, reason});
     open_.erase(it++);
   }
   return events;
@@ -424,15 +431,16 @@ std::vector<FindingEvent> HangDetector::Observe(const ProcessObservation& observ
   std::vector<Candidate> candidates;
   absl::flat_hash_set<int64_t> deadlocked;
   AddDeadlockCandidates(observation, &candidates, &deadlocked);
+  const WaitEdges wait_edges = BuildWaitEdges(observation.threads);
   for (const ThreadObservation& thread : observation.threads) {
     if (deadlocked.contains(thread.tid)) {
       tracks_[thread.tid].state = ThreadState::kDeadlock;
       continue;
     }
-    AddBlockedCandidate(observation, thread, &candidates);
+    AddBlockedCandidate(observation, thread, wait_edges, &candidates);
     AddLoopCandidate(thread, observation.time_ns, &candidates);
   }
-  return Reconcile(std::move(candidates), observation.time_ns, alive);
+  return Reconcile(std::move(candidates), observation.time_ns, alive, deadlocked);
 }
 
 std::vector<FindingEvent> HangDetector::EndAll(uint64_t now_ns, const std::string& reason) {

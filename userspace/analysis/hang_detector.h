@@ -51,6 +51,7 @@ class HangDetector {
   threads::ThreadState StateOf(int64_t tid) const;
 
  private:
+  static constexpr size_t kMaxTicksPerThread = 2048;
   // One observation of one thread, reduced to what conditions compare.
   struct Tick {
     uint64_t time_ns = 0;
@@ -88,13 +89,15 @@ class HangDetector {
   std::vector<const Tick*> RecentTicks(const Track& track, uint64_t since_ns, uint64_t now_ns) const;
   // CPU share over `ticks` (their first tick starts the interval).
   static double CpuFraction(const std::vector<const Tick*>& ticks, uint64_t now_ns);
+  using WaitEdges = absl::flat_hash_map<int64_t, CycleEdge>;  // by waiting tid
   void AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
-                           std::vector<Candidate>* out);
+                           const WaitEdges& wait_edges, std::vector<Candidate>* out);
   void AddLoopCandidate(const ThreadObservation& thread, uint64_t now_ns, std::vector<Candidate>* out);
   void AddDeadlockCandidates(const ProcessObservation& observation, std::vector<Candidate>* out,
                              absl::flat_hash_set<int64_t>* deadlocked);
   std::vector<FindingEvent> Reconcile(std::vector<Candidate> candidates, uint64_t now_ns,
-                                      const absl::flat_hash_set<int64_t>& alive);
+                                      const absl::flat_hash_set<int64_t>& alive,
+                                      const absl::flat_hash_set<int64_t>& deadlocked);
   uint64_t ThresholdNs() const { return static_cast<uint64_t>(options_.threshold_s * 1e9); }
   // Whether a condition that began at `since_ns` with this key is worth
   // building a finding for: it can be reported now, or it is already open.

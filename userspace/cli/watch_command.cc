@@ -148,16 +148,20 @@ int Watcher::Run(OutputFile* flamegraph_file) {
   const absl::Duration look_interval = absl::Seconds(args_.look_interval_s);
   sampler::SampleSink sink = [&](sampler::StackSample&& sample) { OnSample(std::move(sample)); };
   bool exited = false;
+  absl::Status failed;  // sampling broke off: still end findings and write files
   while (!g_stop_requested.load() && absl::Now() - start_ < limit && !write_failed_) {
     absl::Status status = source_->Run(std::min(look_interval, limit - (absl::Now() - start_)), sink);
+    if (!status.ok() && !absl::IsUnavailable(status)) {
+      failed = status;
+      break;
+    }
     if (absl::IsUnavailable(status) || !Look()) {
       exited = true;
       break;
     }
-    if (!status.ok()) return ReportError(status);
     if (absl::Now() - last_refresh_ >= absl::Seconds(1)) Refresh();
   }
-  const std::string reason = exited ? "process exited" : "watch stopped";
+  const std::string reason = exited ? "process exited" : failed.ok() ? "watch stopped" : "watch failed";
   Emit(detector_.EndAll(MonotonicNowNs(), reason));
   if (exited) log::Write(log::Level::kInfo, absl::StrCat("process ", args_.pid, " exited"));
   if (flamegraph_file != nullptr) {
@@ -166,6 +170,7 @@ int Watcher::Run(OutputFile* flamegraph_file) {
     absl::Status written = svg.ok() ? flamegraph_file->Commit(*svg) : svg.status();
     if (!written.ok()) return ReportError(written);
   }
+  if (!failed.ok()) return ReportError(failed);
   return write_failed_ ? kExitError : kExitOk;
 }
 

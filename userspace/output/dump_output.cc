@@ -157,6 +157,15 @@ ordered_json LockJson(const LockRef& lock) {
   return item;
 }
 
+ordered_json CycleJson(const std::vector<analysis::CycleEdge>& cycle) {
+  ordered_json json = ordered_json::array();
+  for (const analysis::CycleEdge& edge : cycle) {
+    json.push_back({{"tid", edge.tid}, {"waits_for", LockJson(edge.lock)}, {"held_by", edge.held_by},
+                    {"evidence", analysis::EvidenceName(edge.how)}, {"where", edge.where}});
+  }
+  return json;
+}
+
 ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals) {
   ordered_json list = ordered_json::array();
   for (const python::PyFrame& frame : frames) {
@@ -208,12 +217,7 @@ ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpForma
   }
   ordered_json deadlocks = ordered_json::array();
   for (const analysis::Finding& deadlock : snapshot.deadlocks) {
-    ordered_json cycle = ordered_json::array();
-    for (const analysis::CycleEdge& edge : deadlock.evidence.cycle) {
-      cycle.push_back({{"tid", edge.tid}, {"waits_for", LockJson(edge.lock)}, {"held_by", edge.held_by},
-                       {"evidence", analysis::EvidenceName(edge.how)}, {"where", edge.where}});
-    }
-    deadlocks.push_back({{"tids", deadlock.tids}, {"cycle", std::move(cycle)}});
+    deadlocks.push_back({{"tids", deadlock.tids}, {"cycle", CycleJson(deadlock.evidence.cycle)}});
   }
   ordered_json out;
   out["pid"] = snapshot.pid;

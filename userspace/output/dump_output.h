@@ -24,6 +24,8 @@ nlohmann::ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot,
 // Pieces shared with `watch` and hang events.
 nlohmann::ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals);
 nlohmann::ordered_json LockJson(const analysis::LockRef& lock);
+// A deadlock cycle as in the JSON contract: one edge per waiting thread.
+nlohmann::ordered_json CycleJson(const std::vector<analysis::CycleEdge>& cycle);
 // "Found one Python-level deadlock:" and one line per thread of the cycle.
 std::string DeadlockText(const analysis::Finding& deadlock);
 

@@ -1,5 +1,7 @@
 #include "userspace/output/watch_output.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -15,12 +17,31 @@ using nlohmann::ordered_json;
 
 double Round3(double value) { return static_cast<double>(static_cast<int64_t>(value * 1000 + 0.5)) / 1000; }
 
+// The state a finding gives its own threads (the condition's, not the last
+// look's: a thread starving for the GIL can be caught runnable, a looping
+// one is "running" to the kernel). Other threads shown as evidence keep
+// what the kernel said.
+threads::ThreadState StateInFinding(const Finding& finding, const analysis::ThreadObservation& thread) {
+  if (std::find(finding.tids.begin(), finding.tids.end(), thread.tid) == finding.tids.end()) {
+    return thread.verdict.state;
+  }
+  switch (finding.kind) {
+    case FindingKind::kDeadlock: return threads::ThreadState::kDeadlock;
+    case FindingKind::kBusyLoop: return threads::ThreadState::kBusyLoop;
+    case FindingKind::kNativeLoop: return threads::ThreadState::kNativeLoop;
+    case FindingKind::kGilWait: return threads::ThreadState::kGilWait;
+    case FindingKind::kLockWait: return threads::ThreadState::kLockWait;
+    case FindingKind::kIoWait: break;  // io_wait, or sleep on an event loop
+  }
+  return thread.verdict.state;
+}
+
 ordered_json ThreadsJson(const Finding& finding) {
   ordered_json threads = ordered_json::array();
   for (const analysis::ThreadObservation& thread : finding.threads) {
     threads.push_back({{"tid", thread.tid},
                        {"name", thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name)},
-                       {"state", threads::StateName(thread.verdict.state)},
+                       {"state", threads::StateName(StateInFinding(finding, thread))},
                        {"holds_gil", thread.holds_gil},
                        {"frames", FramesJson(thread.frames, false)}});
   }
@@ -57,15 +78,9 @@ ordered_json EvidenceJson(const Finding& finding) {
       json["loop_lines"] = e.loop_lines;
       json["native_symbols"] = e.native_symbols;
       break;
-    case FindingKind::kDeadlock: {
-      ordered_json cycle = ordered_json::array();
-      for (const analysis::CycleEdge& edge : e.cycle) {
-        cycle.push_back({{"tid", edge.tid}, {"waits_for", LockJson(edge.lock)}, {"held_by", edge.held_by},
-                         {"evidence", analysis::EvidenceName(edge.how)}, {"where", edge.where}});
-      }
-      json["cycle"] = std::move(cycle);
+    case FindingKind::kDeadlock:
+      json["cycle"] = CycleJson(e.cycle);
       break;
-    }
   }
   if (e.asyncio_loop_stalled) {
     json["asyncio"] = {{"loop_stalled", true}, {"coroutine_frames", FramesJson(e.coroutine_frames, false)}};
