@@ -163,6 +163,33 @@ class PrometheusEndToEndTest(unittest.TestCase):
         self.assertEqual(float(result["data"]["result"][0]["value"][1]), 2.0)
         info = self.api(base, "/api/v1/query?query=pyhang_target_info")["data"]["result"][0]["metric"]
         self.assertEqual(info["pid"], str(demo.pid))
+        # Every metric the rules and the dashboard query has samples in a real
+        # scrape (a family declared in the source but never set would not).
+        with urllib.request.urlopen(metrics_url, timeout=5) as response:
+            scraped = sampled_metric_names(response.read().decode())
+        self.assertLessEqual(referenced_metric_names(), scraped)
+
+
+def sampled_metric_names(text):
+    """Metric names with at least one sample line in a text exposition."""
+    names = set()
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+            names.add(name)
+            names.add(re.sub(r"_(bucket|sum|count)$", "", name))  # a histogram's family
+    return names
+
+
+def referenced_metric_names():
+    """pyhang_* names used by dashboards/alerts.yml and dashboards/pyhang.json."""
+    with open(os.path.join(DASHBOARDS, "alerts.yml")) as f:
+        names = set().union(*(metric_names_in(e) for e in re.findall(r"expr: (.*)", f.read())))
+    with open(os.path.join(DASHBOARDS, "pyhang.json")) as f:
+        for panel in json.load(f)["panels"]:
+            for target in panel.get("targets", []):
+                names |= metric_names_in(target["expr"])
+    return names
 
 
 if __name__ == "__main__":

@@ -99,9 +99,15 @@ def expect_deadlock(workload):
                                       if t["role"] != "main")))]
 
 
-def expect_each(kind, role):
+def expect_each(kind, role, count):
+    """`kind` on each of the `count` threads with `role` (fewer registered
+    threads would make the scenario pass on nothing)."""
     def expected(workload):
-        return [(kind, (tid,)) for tid in workload.tids(role)]
+        tids = workload.tids(role)
+        if len(tids) != count:
+            raise hl.WorkloadError("%d threads with role %r in ready.json, expected %d" % (
+                len(tids), role, count))
+        return [(kind, (tid,)) for tid in tids]
     return expected
 
 
@@ -132,19 +138,19 @@ SCENARIOS = {
     "deadlock_acquire": Spec("hang_deadlock.py", ["acquire"], expect_deadlock, dump=True),
     "deadlock_rlock": Spec("hang_deadlock.py", ["rlock"], expect_deadlock),
     "deadlock_three": Spec("hang_deadlock.py", ["three"], expect_deadlock, dump=True),
-    "queue": Spec("hang_queue.py", ["3"], expect_each("lock_wait", "consumer")),
-    "http": Spec("hang_http.py", [], expect_each("io_wait", "client")),
+    "queue": Spec("hang_queue.py", ["3"], expect_each("lock_wait", "consumer", 3)),
+    "http": Spec("hang_http.py", [], expect_each("io_wait", "client", 2)),
     "asyncio": Spec("hang_asyncio.py", [], expect_asyncio),
     "exit": Spec("hang_exit.py", [], expect_exit),
-    "churn": Spec("hang_churn.py", ["1.2"], expect_each("lock_wait", "stuck"),
+    "churn": Spec("hang_churn.py", ["1.2"], expect_each("lock_wait", "stuck", 1),
                   watch_after_go=THRESHOLD_S + 5),
-    "busy": Spec("hang_busy.py", [], expect_each("busy_loop", "spinner")),
+    "busy": Spec("hang_busy.py", [], expect_each("busy_loop", "spinner", 1)),
     # hang_native.py gets the library, its function and when to load it.
     "native": Spec("hang_native.py", ["early"], expect_native),
     "native_late": Spec("hang_native.py", ["late"], expect_native),
     # The busy loop again, watched for 8 s after go with a 1 s threshold: a
     # loop that goes on must stay one open finding (ten thresholds and more).
-    "busy_long": Spec("hang_busy.py", [], expect_each("busy_loop", "spinner"), threshold=1.0,
+    "busy_long": Spec("hang_busy.py", [], expect_each("busy_loop", "spinner", 1), threshold=1.0,
                       watch_after_go=8.0),
 }
 BLOCKING = ["deadlock_with", "deadlock_acquire", "deadlock_rlock", "deadlock_three", "queue",

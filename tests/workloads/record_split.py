@@ -9,7 +9,10 @@ start-up so that f takes RATIO and g 1-RATIO of PERIOD microseconds of CPU
 time.thread_time_ns(), the thread's own CPU clock, which is what an on-CPU
 sampler sees. The main thread prints, on stdout:
 
-    ready N_F N_G F_US G_US          once, after calibration
+    ready N_F N_G F_US G_US CHAIN    once, after calibration; CHAIN is the
+                                     busy thread's own stack where it calls
+                                     f and g (traceback.extract_stack(),
+                                     root first, comma-separated)
     T F_NS G_NS ROUNDS CPU_NS        every 20 ms: time.monotonic_ns(), the
                                      busy thread's cumulative CPU time in f
                                      and in g, the number of f+g rounds, and
@@ -25,11 +28,13 @@ import os
 import sys
 import threading
 import time
+import traceback
 
 sys.dont_write_bytecode = True
 
 RUNNING = [True]
 TOTALS = [0, 0, 0]  # f_ns, g_ns, rounds: written by the busy thread only
+CHAIN = []  # function names of the busy thread's stack in busy(), root first
 
 
 # f and g read the thread's CPU clock themselves, first and last thing, so
@@ -75,7 +80,9 @@ def calibrate(f_us, g_us):
     return n_f, n_g
 
 
-def busy(n_f, n_g):
+def busy(n_f, n_g, started):
+    CHAIN[:] = [frame.name for frame in traceback.extract_stack()]
+    started.extend((n_f, n_g))
     totals = TOTALS
     running = RUNNING
     while running[0]:
@@ -100,15 +107,15 @@ def main():
         n_f, n_g = calibrate(f_us, g_us)
         TOTALS[:] = [0, 0, 0]
         clocks.append(time.pthread_getcpuclockid(threading.get_ident()))
-        calibrated.extend((n_f, n_g))
-        busy(n_f, n_g)
+        busy(n_f, n_g, calibrated)
 
     thread = threading.Thread(target=thread_main, name="busy", daemon=True)
     thread.start()
     while not calibrated:
         time.sleep(0.005)
     out = sys.stdout
-    out.write("ready %d %d %.1f %.1f\n" % (calibrated[0], calibrated[1], f_us, g_us))
+    out.write("ready %d %d %.1f %.1f %s\n" % (calibrated[0], calibrated[1], f_us, g_us,
+                                              ",".join(CHAIN)))
     out.flush()
     start = time.monotonic()
     deadline = start + args.seconds
