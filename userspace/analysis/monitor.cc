@@ -121,6 +121,7 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   }
   RefreshNames(threads.python);
   for (python::PyThread& thread : threads.python) {
+    if (thread.tid == 0) ++observation.python_threads_without_tid;
     if (thread.tid == 0 || !threads.tasks.contains(thread.tid)) continue;
     ThreadObservation out;
     ObserveThread(thread, &out);

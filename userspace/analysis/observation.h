@@ -77,6 +77,9 @@ struct ProcessObservation {
   uint64_t interval_ns = 0;   // since the previous observation (0 for the first)
   int64_t gil_holder_tid = 0;
   size_t os_threads = 0;  // all OS threads, with or without Python
+  // Python threads whose OS thread could not be found (left out of
+  // `threads`): nonzero means the tid lookup failed for this build.
+  size_t python_threads_without_tid = 0;
   std::vector<ThreadObservation> threads;
 };
 

@@ -73,6 +73,7 @@ class Watcher {
   absl::Time start_ = absl::Now();
   absl::Time last_refresh_ = absl::Now();
   bool write_failed_ = false;
+  bool warned_without_tid_ = false;
 };
 
 void Watcher::Print(const std::string& text) {
@@ -120,6 +121,11 @@ bool Watcher::Look() {
     }
   }
   native_symbols_.clear();
+  if (observation->python_threads_without_tid > 0 && !warned_without_tid_) {
+    warned_without_tid_ = true;
+    LOG_WARNING(observation->python_threads_without_tid,
+                " Python threads are left out: their OS threads could not be found");
+  }
   stats_.AddObservation(*observation);
   Emit(detector_.Observe(*observation));
   return true;

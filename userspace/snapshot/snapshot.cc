@@ -42,6 +42,10 @@ absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& o
   snapshot.version = process.runtime.version;
   snapshot.warnings = process.warnings;
   snapshot.native_only_threads = observation->os_threads - std::min(observation->os_threads, observation->threads.size());
+  if (observation->python_threads_without_tid > 0) {
+    LOG_WARNING(observation->python_threads_without_tid,
+                " Python threads are not shown: their OS threads could not be found");
+  }
 
   // A cycle in the wait-for graph is a deadlock whenever it is seen.
   auto stuck = [](const analysis::ThreadObservation& thread) {
