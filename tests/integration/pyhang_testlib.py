@@ -179,8 +179,27 @@ def make_venv(base, directory, copies):
     return python
 
 
+def check_required_pythons():
+    """PYHANG_REQUIRE_PYTHONS="3.8,3.9,...,system" (set by CI): every listed
+    pyenv minor version (and, for "system", /usr/bin/python3) must be there,
+    so that "every interpreter found" cannot quietly shrink to one."""
+    wanted = [w.strip() for w in os.environ.get("PYHANG_REQUIRE_PYTHONS", "").split(",") if w.strip()]
+    missing = []
+    minors = {tuple(int(x) for x in w.split(".")) for w in wanted if w != "system"}
+    found = {version[:2] for version in pyenv_pythons(minors)}
+    for w in wanted:
+        if w == "system":
+            if not os.access("/usr/bin/python3", os.X_OK):
+                missing.append("/usr/bin/python3")
+        elif tuple(int(x) for x in w.split(".")) not in found:
+            missing.append("pyenv %s under %s" % (w, pyenv_root()))
+    if missing:
+        raise RuntimeError("PYHANG_REQUIRE_PYTHONS: missing %s" % ", ".join(missing))
+
+
 def discover_interpreters_without_venvs():
     """pyenv's CPython 3.8-3.13 builds and /usr/bin/python3."""
+    check_required_pythons()
     interpreters = []
     pyenv = pyenv_pythons({(3, minor) for minor in range(8, 14)})
     for version in sorted(pyenv):
