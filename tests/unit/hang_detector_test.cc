@@ -93,10 +93,25 @@ TEST_F(HangDetectorTest, LockWaitIsReportedOnceAfterTheThresholdAndEndsWhenItMov
   EXPECT_LE(events[0].finding.DurationSeconds(now_), 5.5);
   EXPECT_TRUE(StepFor(10, stuck).empty());  // reported once
 
-  events = Step({Running(7, {Frame("consume", "app.py", 13, 0xc0de)}, kTick / 10)});
+  // It ends once the thread has been seen moving at two looks in a row
+  // (one look could be a process waking its threads to exit).
+  EXPECT_TRUE(Step({Running(7, {Frame("consume", "app.py", 13, 0xc0de)}, kTick / 10)}).empty());
+  events = Step({Running(7, {Frame("consume", "app.py", 14, 0xc0de)}, kTick / 10)});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_FALSE(events[0].started);
   EXPECT_EQ(events[0].end_reason, "condition cleared");
+}
+
+TEST_F(HangDetectorTest, AFindingSeenUnstuckForOneLookEndsWithTheProcess) {
+  auto stuck = [](int) {
+    return std::vector<ThreadObservation>{Blocked(7, ThreadState::kLockWait, {Frame("consume", "app.py", 12, 0xc0de)})};
+  };
+  ASSERT_EQ(StepFor(22, stuck).size(), 1u);
+  // The process is exiting: its threads wake up, then it is gone.
+  EXPECT_TRUE(Step({Running(7, {Frame("consume", "app.py", 12, 0xc0de)}, kTick / 10)}).empty());
+  std::vector<FindingEvent> events = detector_.EndAll(now_, "process exited");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].end_reason, "process exited");
 }
 
 TEST_F(HangDetectorTest, KernelBlockedSinceReportsAtOnceWhenAttachingLate) {

@@ -393,6 +393,7 @@ std::vector<FindingEvent> HangDetector::Reconcile(std::vector<Candidate> candida
     if (auto it = open_.find(key); it != open_.end()) {
       it->second.threads = std::move(candidate.finding.threads);
       it->second.evidence = std::move(candidate.finding.evidence);
+      absent_looks_.erase(key);
       present.insert(key);
     } else if (candidate.ready) {
       Finding finding = std::move(candidate.finding);
@@ -412,8 +413,16 @@ std::vector<FindingEvent> HangDetector::Reconcile(std::vector<Candidate> candida
     bool exited = std::any_of(tids.begin(), tids.end(), [&](int64_t tid) { return !alive.contains(tid); });
     // A lock wait whose owner came to wait on it in turn goes on as a deadlock.
     bool in_deadlock = std::any_of(tids.begin(), tids.end(), [&](int64_t tid) { return deadlocked.contains(tid); });
+    // Otherwise the condition must stay gone for a second look: a process
+    // that is exiting wakes its threads (they look unstuck) a moment before
+    // it is gone, and that finding ends because the process exited.
+    if (!exited && !in_deadlock && ++absent_looks_[it->first] < kLooksToClear) {
+      ++it;
+      continue;
+    }
     const char* reason = exited ? "thread exited" : in_deadlock ? "now part of a deadlock" : "condition cleared";
     events.push_back(FindingEvent{false, it->second, now_ns, reason});
+    absent_looks_.erase(it->first);
     open_.erase(it++);
   }
   return events;
@@ -447,6 +456,7 @@ std::vector<FindingEvent> HangDetector::EndAll(uint64_t now_ns, const std::strin
   std::vector<FindingEvent> events;
   for (const Finding* finding : OpenFindings()) events.push_back(FindingEvent{false, *finding, now_ns, reason});
   open_.clear();
+  absent_looks_.clear();
   return events;
 }
 

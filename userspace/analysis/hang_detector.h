@@ -52,6 +52,7 @@ class HangDetector {
 
  private:
   static constexpr size_t kMaxTicksPerThread = 2048;
+  static constexpr int kLooksToClear = 2;  // looks without the condition that end a finding
   // One observation of one thread, reduced to what conditions compare.
   struct Tick {
     uint64_t time_ns = 0;
@@ -108,6 +109,8 @@ class HangDetector {
   HangOptions options_;
   absl::flat_hash_map<int64_t, Track> tracks_;
   absl::flat_hash_map<std::string, Finding> open_;  // by key
+  // Open findings whose condition was not seen at the last looks, by key.
+  absl::flat_hash_map<std::string, int> absent_looks_;
   uint64_t next_id_ = 1;
 };
 
