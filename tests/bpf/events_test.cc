@@ -104,6 +104,24 @@ TEST(EventsTest, NamesEveryErrorCode) {
   EXPECT_EQ(counts.Total(), 4u);
 }
 
+TEST(PerfEventsTest, JitteredPeriodsStayWithinAQuarterOfTheMeanAndAverageToIt) {
+  for (uint32_t rate : {1u, 100u, 1000u, 10000u}) {
+    const double mean = static_cast<double>(SamplingPeriodNs(rate));
+    double sum = 0;
+    const int draws = 100000;
+    uint64_t random = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < draws; ++i) {
+      random = random * 6364136223846793005ull + 1442695040888963407ull;
+      const uint64_t period = JitteredPeriodNs(rate, random >> 1);
+      EXPECT_EQ(period % 2, 1u);
+      EXPECT_GE(static_cast<double>(period), 0.75 * mean - 1);
+      EXPECT_LE(static_cast<double>(period), 1.25 * mean + 1);
+      sum += static_cast<double>(period);
+    }
+    EXPECT_NEAR(sum / draws / mean, 1.0, 0.005) << rate << " Hz";
+  }
+}
+
 TEST(PerfEventsTest, ParsesCpuLists) {
   EXPECT_EQ(ParseCpuList("0-3,8,10-11\n").value(), (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
   EXPECT_EQ(ParseCpuList("0").value(), std::vector<int>{0});

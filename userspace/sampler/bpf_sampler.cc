@@ -210,8 +210,22 @@ int BpfSampler::OnRecord(void* context, void* data, size_t size) {
   return 0;
 }
 
+void BpfSampler::JitterPeriods() {
+  if (jitter_failed_) return;
+  for (const UniqueFd& fd : perf_fds_) {
+    absl::Status set = SetEventPeriod(fd.get(), JitteredPeriodNs(options_.frequency_hz, random_()));
+    if (!set.ok()) {
+      // Sampling goes on at the fixed period: only less protected from aliasing.
+      LOG_DEBUG("keeping a fixed sampling period: ", set.message());
+      jitter_failed_ = true;
+      return;
+    }
+  }
+}
+
 absl::StatusOr<size_t> BpfSampler::Poll(absl::Duration timeout,
                                         absl::FunctionRef<void(const Event&)> callback) {
+  JitterPeriods();
   callback_ = &callback;
   delivered_ = 0;
   int64_t milliseconds = absl::ToInt64Milliseconds(timeout);

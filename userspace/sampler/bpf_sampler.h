@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,8 @@ class BpfSampler {
   absl::Status AttachPerfEvents();
   absl::Status OpenRingBuffer();
   absl::StatusOr<std::vector<uint64_t>> SumPerCpu(int map_fd, uint32_t entries);
+  // Gives every perf event a new random period (see JitteredPeriodNs).
+  void JitterPeriods();
   static int OnRecord(void* context, void* data, size_t size);
 
   SamplerOptions options_;
@@ -132,6 +135,8 @@ class BpfSampler {
   absl::FunctionRef<void(const Event&)>* callback_ = nullptr;  // set during Poll
   size_t delivered_ = 0;
   uint64_t malformed_events_ = 0;
+  std::mt19937_64 random_{std::random_device{}()};
+  bool jitter_failed_ = false;
 };
 
 }  // namespace pyhang::sampler

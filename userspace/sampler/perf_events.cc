@@ -1,6 +1,7 @@
 #include "userspace/sampler/perf_events.h"
 
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +43,19 @@ absl::StatusOr<std::vector<int>> OnlineCpus() {
 uint64_t SamplingPeriodNs(uint32_t frequency_hz) {
   const uint64_t base = 1'000'000'000ull / (frequency_hz == 0 ? 1 : frequency_hz);
   return (base + base / 97) | 1;
+}
+
+uint64_t JitteredPeriodNs(uint32_t frequency_hz, uint64_t random) {
+  const uint64_t mean = SamplingPeriodNs(frequency_hz);
+  const uint64_t spread = mean / 2;  // [mean - spread/2, mean + spread/2]
+  return (mean - spread / 2 + (spread == 0 ? 0 : random % (spread + 1))) | 1;
+}
+
+absl::Status SetEventPeriod(int fd, uint64_t period_ns) {
+  if (ioctl(fd, PERF_EVENT_IOC_PERIOD, &period_ns) != 0) {
+    return ErrnoStatus(errno, "changing the sampling period");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<UniqueFd> OpenCpuClockEvent(int cpu, uint32_t frequency_hz) {

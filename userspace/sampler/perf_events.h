@@ -25,6 +25,19 @@ absl::StatusOr<std::vector<int>> OnlineCpus();
 // avoid the same trap by other means.
 uint64_t SamplingPeriodNs(uint32_t frequency_hz);
 
+// A period for the next stretch of sampling: uniform in [0.75, 1.25] x
+// SamplingPeriodNs(frequency_hz), picked by `random` (any 64-bit value),
+// odd. A fixed period, detuned or not, aliases with periodic workloads:
+// at 100 Hz two threads that trade the GIL every 5 ms (a 10 ms cycle) are
+// sampled at a phase that drifts only ~0.1 ms a sample, and one of them
+// gets up to a third of the other's samples. Changing the period every
+// poll (~100 ms) scatters the phase; the mean period, which sample weights
+// use, stays SamplingPeriodNs(frequency_hz).
+uint64_t JitteredPeriodNs(uint32_t frequency_hz, uint64_t random);
+
+// Sets the period of a sampling event (from its next overflow on).
+absl::Status SetEventPeriod(int fd, uint64_t period_ns);
+
 // A PERF_TYPE_SOFTWARE/PERF_COUNT_SW_CPU_CLOCK event on `cpu` (all tasks)
 // that overflows every SamplingPeriodNs(frequency_hz) of CPU time. The period is
 // given in nanoseconds rather than as a frequency so that the kernel's
