@@ -123,7 +123,7 @@ absl::Status ProcfsSampler::Run(absl::Duration duration, const SampleSink& sink)
     ++stats_.rounds;
     if (now_ns > next_round_ns_ + period_ns) ++stats_.late_rounds;
     RETURN_IF_ERROR(SampleRound(now_ns, sink));
-    next_round_ns_ += period_ns;
+    next_round_ns_ += JitteredPeriodNs(static_cast<uint32_t>(options_.rate_hz), random_());  // no aliasing
     if (next_round_ns_ < now_ns) next_round_ns_ = now_ns;  // running behind: don't burst to catch up
   }
   SleepUntil(end_ns);  // the whole slice, as asked

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <random>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -52,6 +53,7 @@ class ProcfsSampler : public SampleSource {
   absl::flat_hash_map<int64_t, uint64_t> thread_ids_by_tid_;
   uint64_t names_refreshed_ns_ = 0;
   uint64_t next_round_ns_ = 0;  // when the next round is due (0: not started)
+  std::mt19937_64 random_{std::random_device{}()};
   SourceStats stats_;
 };
 
