@@ -29,6 +29,7 @@ Run: PYHANG_BIN=build/pyhang /usr/bin/python3 -m unittest -v test_hangs
 PYHANG_REQUIRE_BPF=1 turns "BPF unavailable" (no native symbols) into a failure.
 """
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -166,6 +167,21 @@ def missing_expected(watch, expected):
 
 # --- running the scenarios -----------------------------------------------------
 
+@contextlib.contextmanager
+def harness_errors(run):
+    """A harness error inside the block becomes the run's error, not a crash;
+    the watch and the workload are stopped whatever happens."""
+    try:
+        yield run
+    except (hl.WorkloadError, OSError, RuntimeError) as error:
+        run.error = "%s: %s" % (type(error).__name__, error)
+    finally:
+        if run.watch is not None:
+            run.watch.stop()
+        if run.workload is not None:
+            run.workload.kill()
+
+
 def run_scenario(scenario, interpreter, directory):
     run = Run(scenario, interpreter)
     spec = SCENARIOS[scenario]
@@ -177,7 +193,7 @@ def run_scenario(scenario, interpreter, directory):
             return run
         args = [SETUP["spin_library"], hl.SPIN_SYMBOL] + args
     run_dir = os.path.join(directory, "%s-%s" % (scenario, interpreter.label))
-    try:
+    with harness_errors(run):
         run.workload = workload = hl.Workload(interpreter, spec.script, args, run_dir)
         workload.wait_ready()
         run.expected = spec.expected(workload)
@@ -212,19 +228,12 @@ def run_scenario(scenario, interpreter, directory):
             run.times["pyhang_exited"] = watch.exit_time
         else:
             watch.stop()
-    except (hl.WorkloadError, OSError, RuntimeError) as error:
-        run.error = "%s: %s" % (type(error).__name__, error)
-    finally:
-        if run.watch is not None:
-            run.watch.stop()
-        if run.workload is not None:
-            run.workload.kill()
     return run
 
 
 def run_idle(interpreter, directory):
     run = Run("idle", interpreter)
-    try:
+    with harness_errors(run):
         run.workload = workload = hl.Workload(interpreter, "hang_idle.py", [],
                                               os.path.join(directory, "idle-" + interpreter.label))
         workload.wait_ready()
@@ -232,13 +241,6 @@ def run_idle(interpreter, directory):
         run.watch = hl.Watch(workload.pid, run.watch_args)
         run.watch.wait_exit(IDLE_WATCH_S + 30)
         run.times["target_alive"] = workload.proc.poll() is None
-    except (hl.WorkloadError, OSError, RuntimeError) as error:
-        run.error = "%s: %s" % (type(error).__name__, error)
-    finally:
-        if run.watch is not None:
-            run.watch.stop()
-        if run.workload is not None:
-            run.workload.kill()
     return run
 
 
