@@ -34,6 +34,7 @@
 #include "userspace/memory/process_reader.h"
 #include "userspace/python/decoder.h"
 #include "userspace/python/python_process.h"
+#include "userspace/python/python_target.h"
 #include "userspace/sampler/bpf_sampler.h"
 #include "userspace/sampler/proc_config.h"
 #include "userspace/sampler/stack_frames.h"
@@ -164,15 +165,12 @@ class Scenario {
     absl::StatusOr<std::string> ready = workload_->ReadLine(absl::Seconds(30));
     if (!ready.ok()) return ready.status();
     if (*ready != "ready") return absl::InternalError(absl::StrCat("workload said ", *ready));
-    absl::StatusOr<std::unique_ptr<memory::ProcessReader>> reader =
-        memory::ProcessReader::Create(workload_->pid());
-    if (!reader.ok()) return reader.status();
-    reader_ = *std::move(reader);
-    absl::StatusOr<python::PythonProcess> process = python::AttachToPython(workload_->pid(), *reader_);
-    if (!process.ok()) return process.status();
-    process_ = std::make_unique<python::PythonProcess>(*std::move(process));
-    decoder_ = std::make_unique<python::Decoder>(*reader_, process_->runtime);
-    absl::StatusOr<sampler::ProcessConfig> config = sampler::ComputeProcessConfig(*decoder_);
+    absl::StatusOr<std::unique_ptr<python::PythonTarget>> target =
+        python::PythonTarget::AttachLive(workload_->pid());
+    if (!target.ok()) return target.status();
+    target_ = *std::move(target);
+    absl::StatusOr<sampler::ProcessConfig> config =
+        sampler::ComputeProcessConfig(target_->decoder());
     if (!config.ok()) return config.status();
     config_ = *std::move(config);
     if (absl::Status added = sampler_->AddTarget(workload_->pid(), config_.record); !added.ok()) {
@@ -243,7 +241,7 @@ class Scenario {
   }
 
   absl::StatusOr<sampler::SymbolizedStack> Symbolize(const sampler::PythonStack& stack) {
-    return sampler::SymbolizeStack(decoder_->walker(), stack);
+    return sampler::SymbolizeStack(target_->decoder().walker(), stack);
   }
 
   // Run time per target event: total minus the no-target cost of the other
@@ -278,15 +276,13 @@ class Scenario {
   BpfSampler& sampler() { return *sampler_; }
   const ThreadIds& tids() const { return tids_; }
   const sampler::ProcessConfig& config() const { return config_; }
-  const python::PythonProcess& process() const { return *process_; }
+  const python::PythonProcess& process() const { return target_->process(); }
   pid_t pid() const { return workload_->pid(); }
 
  private:
   std::unique_ptr<BpfSampler> sampler_;
   std::unique_ptr<WorkloadProcess> workload_;
-  std::unique_ptr<memory::ProcessReader> reader_;
-  std::unique_ptr<python::PythonProcess> process_;
-  std::unique_ptr<python::Decoder> decoder_;
+  std::unique_ptr<python::PythonTarget> target_;
   sampler::ProcessConfig config_;
   ThreadIds tids_;
   std::vector<sampler::ProgramRunStats> idle_;

@@ -3,6 +3,7 @@
 #include "userspace/process/maps.h"
 #include "userspace/python/python_process.h"
 #include "userspace/python/python_version.h"
+#include "userspace/python/versions.h"
 #include "userspace/threads/kernel_thread.h"
 #include "userspace/threads/thread_state.h"
 
@@ -39,7 +40,10 @@ TEST(PythonVersion, ParsesAndFormats) {
   EXPECT_FALSE(python::PythonVersion::Parse("python").has_value());
   EXPECT_TRUE(python::IsSupported(*python::PythonVersion::Parse("3.8.0")));
   EXPECT_FALSE(python::IsSupported(*python::PythonVersion::Parse("3.7.16")));
-  EXPECT_FALSE(python::IsSupported(*python::PythonVersion::Parse("3.14.0")));
+  EXPECT_TRUE(python::IsSupported(*python::PythonVersion::Parse("3.15.2")));
+  EXPECT_FALSE(python::IsSupported(*python::PythonVersion::Parse("3.16.0")));
+  EXPECT_FALSE(python::IsSupported(*python::PythonVersion::Parse("2.7.18")));
+  EXPECT_EQ(python::SupportedRangeText(), "3.8-3.15");
 }
 
 TEST(VersionFromFileName, KnowsLibpythonAndExecutables) {

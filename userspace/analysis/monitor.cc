@@ -30,7 +30,7 @@ threads::GilRange GilRangeOf(python::Decoder& decoder) {
 }
 
 absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(pid_t pid, const MonitorOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<python::LiveTarget> target, python::LiveTarget::Attach(pid, kCachePages));
+  ASSIGN_OR_RETURN(std::unique_ptr<python::PythonTarget> target, python::PythonTarget::AttachLive(pid, kCachePages));
   auto monitor = std::unique_ptr<Monitor>(new Monitor(options, std::move(target)));
   monitor->locks_ = std::make_unique<LockInspector>(monitor->decoder());
   monitor->gil_ = GilRangeOf(monitor->decoder());
@@ -69,6 +69,7 @@ std::optional<IoTarget> Monitor::DescribeIo(const threads::KernelThread& kernel,
 
 void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
   out->tid = py.tid;
+  out->ns_tid = py.ns_tid;
   out->thread_id = py.thread_id;
   out->holds_gil = py.holds_gil;
   if (auto it = names_.find(py.thread_id); it != names_.end()) out->name = it->second;
@@ -105,11 +106,12 @@ void Monitor::RefreshNames(const std::vector<python::PyThread>& threads) {
 absl::StatusOr<ProcessObservation> Monitor::Observe() {
   ProcessObservation observation;
   observation.pid = pid();
+  observation.ns_pid = target_->process().ns_pid;
   observation.time_ns = MonotonicNowNs();
   observation.interval_ns = last_time_ns_ ? observation.time_ns - last_time_ns_ : 0;
   last_time_ns_ = observation.time_ns;
   target_->Refresh();
-  ASSIGN_OR_RETURN(python::LiveTarget::Threads threads, target_->ListThreads());
+  ASSIGN_OR_RETURN(python::PythonTarget::Threads threads, target_->ListThreads());
   observation.os_threads = threads.tasks.size();
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
@@ -121,7 +123,9 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   }
   RefreshNames(threads.python);
   for (python::PyThread& thread : threads.python) {
-    if (thread.tid == 0) ++observation.python_threads_without_tid;
+    // No id at all: this build's tid lookup failed. An id that is not a
+    // live OS thread is a thread that just ended.
+    if (thread.tid == 0 && thread.ns_tid == 0) ++observation.python_threads_without_tid;
     if (thread.tid == 0 || !threads.tasks.contains(thread.tid)) continue;
     ThreadObservation out;
     ObserveThread(thread, &out);
@@ -133,7 +137,7 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
     if (threads.tasks.contains(it->first)) ++it; else cpu_time_ns_.erase(it++);
   }
   if (options_.locks) locks_->Inspect(observation.threads);
-  if (process::ProcessGone(pid())) return python::ExitedError(pid());
+  if (target_->target().Gone()) return python::ExitedError(pid());
   return observation;
 }
 

@@ -14,7 +14,7 @@
 #include "userspace/analysis/lock_inspector.h"
 #include "userspace/analysis/observation.h"
 #include "userspace/python/decoder.h"
-#include "userspace/python/live_target.h"
+#include "userspace/python/python_target.h"
 #include "userspace/threads/thread_state.h"
 
 namespace pyhang::analysis {
@@ -42,7 +42,7 @@ class Monitor {
   pid_t pid() const { return target_->pid(); }
 
  private:
-  Monitor(const MonitorOptions& options, std::unique_ptr<python::LiveTarget> target)
+  Monitor(const MonitorOptions& options, std::unique_ptr<python::PythonTarget> target)
       : options_(options), target_(std::move(target)) {}
 
   void ObserveThread(python::PyThread& py, ThreadObservation* out);
@@ -51,7 +51,7 @@ class Monitor {
   std::optional<IoTarget> DescribeIo(const threads::KernelThread& kernel, const threads::StateVerdict& verdict);
 
   MonitorOptions options_;
-  std::unique_ptr<python::LiveTarget> target_;
+  std::unique_ptr<python::PythonTarget> target_;
   std::unique_ptr<LockInspector> locks_;
   threads::GilRange gil_;
   std::optional<int64_t> sched_offset_ns_;

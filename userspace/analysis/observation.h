@@ -48,7 +48,8 @@ struct IoTarget {
 };
 
 struct ThreadObservation {
-  int64_t tid = 0;
+  int64_t tid = 0;     // as the host sees it
+  int64_t ns_tid = 0;  // as the target sees it (differs inside a pid namespace)
   std::string name;
   uint64_t thread_id = 0;  // pthread id
   threads::StateVerdict verdict;
@@ -73,6 +74,7 @@ struct ThreadObservation {
 
 struct ProcessObservation {
   pid_t pid = 0;
+  pid_t ns_pid = 0;  // the pid in the target's own pid namespace
   uint64_t time_ns = 0;       // CLOCK_MONOTONIC
   uint64_t interval_ns = 0;   // since the previous observation (0 for the first)
   int64_t gil_holder_tid = 0;

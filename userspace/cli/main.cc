@@ -6,6 +6,7 @@
 #include "userspace/cli/dump_command.h"
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/record_command.h"
+#include "userspace/cli/versions_command.h"
 #include "userspace/cli/watch_command.h"
 #include "userspace/common/log.h"
 
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
   CLI::App* record = pyhang::cli::AddRecordCommand(app, record_args);
   pyhang::cli::WatchArgs watch_args;
   CLI::App* watch = pyhang::cli::AddWatchCommand(app, watch_args);
+  pyhang::cli::VersionsArgs versions_args;
+  CLI::App* versions = pyhang::cli::AddVersionsCommand(app, versions_args);
 
   try {
     app.parse(argc, argv);
@@ -44,5 +47,6 @@ int main(int argc, char** argv) {
   if (dump->parsed()) return pyhang::cli::RunDump(dump_args);
   if (record->parsed()) return pyhang::cli::RunRecord(record_args);
   if (watch->parsed()) return pyhang::cli::RunWatch(watch_args);
+  if (versions->parsed()) return pyhang::cli::RunVersions(versions_args);
   return pyhang::cli::kExitUsage;
 }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,15 +29,11 @@ absl::Status ErrnoToStatus(int error, absl::string_view what) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+absl::StatusOr<std::string> ReadAll(int fd, const std::string& path, size_t max_bytes) {
   std::string content;
   char buffer[16384];
   while (content.size() < max_bytes) {
-    ssize_t n = ::read(fd.get(), buffer, std::min(sizeof(buffer), max_bytes - content.size()));
+    ssize_t n = ::read(fd, buffer, std::min(sizeof(buffer), max_bytes - content.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(errno, absl::StrCat("read ", path));
@@ -45,6 +42,24 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max
     content.append(buffer, static_cast<size_t>(n));
   }
   return content;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  return ReadAll(fd.get(), path, max_bytes);
+}
+
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
+  }
+  return ReadAll(fd.get(), path, max_bytes);
 }
 
 absl::StatusOr<std::string> ReadLink(const std::string& path) {

@@ -13,6 +13,11 @@ namespace pyhang {
 absl::StatusOr<std::string> ReadFileToString(const std::string& path,
                                              size_t max_bytes = 64 << 20);
 
+// Like ReadFileToString, for files a target names (source files): only a
+// regular file is read, and opening never blocks (a FIFO waits for no
+// writer). kFailedPrecondition for anything else.
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes);
+
 // readlink(2) into a string.
 absl::StatusOr<std::string> ReadLink(const std::string& path);
 

@@ -46,6 +46,9 @@ std::string ThreadHeader(const snapshot::ThreadSnapshot& snapshot_thread) {
   if (thread.holds_gil) absl::StrAppend(&state, ", holds the GIL");
   std::string header = thread.tid != 0 ? absl::StrCat("Thread ", thread.tid)
                                        : absl::StrFormat("Thread 0x%x", thread.thread_id);
+  if (thread.ns_tid != 0 && thread.ns_tid != thread.tid) {
+    absl::StrAppend(&header, " [", thread.ns_tid, " in its pid namespace]");
+  }
   absl::StrAppend(&header, " (", state, ")");
   if (!thread.name.empty()) absl::StrAppend(&header, ": \"", thread.name, "\"");
   return header;
@@ -192,6 +195,7 @@ ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpForma
     const ThreadObservation& thread = entry.thread;
     ordered_json item;
     item["tid"] = thread.tid != 0 ? ordered_json(thread.tid) : ordered_json(nullptr);
+    if (thread.ns_tid != 0 && thread.ns_tid != thread.tid) item["ns_tid"] = thread.ns_tid;
     item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
     item["holds_gil"] = thread.holds_gil;
     item["state"] = threads::StateName(entry.state);
@@ -221,6 +225,7 @@ ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpForma
   }
   ordered_json out;
   out["pid"] = snapshot.pid;
+  if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) out["ns_pid"] = snapshot.ns_pid;
   out["python_version"] = snapshot.version.ToString();
   out["command_line"] = snapshot.command_line;
   out["executable"] = snapshot.executable;

@@ -14,7 +14,7 @@ const std::vector<std::string>* SourceLines::Load(const std::string& file) {
   if (files_.size() >= kMaxFiles || file.empty() || file[0] == '<') return nullptr;
   std::string path = file[0] == '/' ? absl::StrCat("/proc/", pid_, "/root", file)
                                     : absl::StrCat("/proc/", pid_, "/cwd/", file);
-  absl::StatusOr<std::string> text = ReadFileToString(path, kMaxFileBytes);
+  absl::StatusOr<std::string> text = ReadRegularFile(path, kMaxFileBytes);
   auto& entry = files_[file];
   if (!text.ok()) return nullptr;
   entry = std::vector<std::string>(absl::StrSplit(*text, '\n'));

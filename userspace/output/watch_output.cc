@@ -39,11 +39,13 @@ threads::ThreadState StateInFinding(const Finding& finding, const analysis::Thre
 ordered_json ThreadsJson(const Finding& finding) {
   ordered_json threads = ordered_json::array();
   for (const analysis::ThreadObservation& thread : finding.threads) {
-    threads.push_back({{"tid", thread.tid},
-                       {"name", thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name)},
-                       {"state", threads::StateName(StateInFinding(finding, thread))},
-                       {"holds_gil", thread.holds_gil},
-                       {"frames", FramesJson(thread.frames, false)}});
+    ordered_json item = {{"tid", thread.tid}};
+    if (thread.ns_tid != 0 && thread.ns_tid != thread.tid) item["ns_tid"] = thread.ns_tid;
+    item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
+    item["state"] = threads::StateName(StateInFinding(finding, thread));
+    item["holds_gil"] = thread.holds_gil;
+    item["frames"] = FramesJson(thread.frames, false);
+    threads.push_back(std::move(item));
   }
   return threads;
 }

@@ -56,48 +56,57 @@ absl::flat_hash_map<uint64_t, std::string> Decoder::ReadThreadNames() {
   return names;
 }
 
-absl::Status Decoder::FillTidsFromPthreads(std::vector<PyThread>& threads,
-                                           const absl::flat_hash_set<int64_t>& task_tids) {
+absl::Status Decoder::FillTidsFromPthreads(std::vector<PyThread>& threads, const TaskIds& tasks) {
   std::vector<uint64_t> pthreads;
   for (const PyThread& thread : threads) {
-    if (thread.tid == 0 && thread.thread_id != 0) pthreads.push_back(thread.thread_id);
+    if (thread.ns_tid == 0 && thread.thread_id != 0) pthreads.push_back(thread.thread_id);
   }
-  if (pthreads.empty() || task_tids.empty()) return absl::OkStatus();
+  if (pthreads.empty() || tasks.host_tid_of.empty()) return absl::OkStatus();
   if (!pthread_tid_offset_) {
+    // struct pthread holds the tid as the target sees it.
+    absl::flat_hash_set<int64_t> ns_tids;
+    for (const auto& [ns_tid, host_tid] : tasks.host_tid_of) ns_tids.insert(ns_tid);
     ASSIGN_OR_RETURN(pthread_tid_offset_,
-                     FindPthreadTidOffset(objects_.reader(), pthreads, task_tids));
+                     FindPthreadTidOffset(objects_.reader(), pthreads, ns_tids));
     if (!pthread_tid_offset_) {
       LOG_DEBUG("could not find the tid inside struct pthread");
       return absl::OkStatus();
     }
   }
   for (PyThread& thread : threads) {
-    if (thread.tid != 0 || thread.thread_id == 0) continue;
+    if (thread.ns_tid != 0 || thread.thread_id == 0) continue;
     absl::StatusOr<int32_t> tid =
         memory::ReadValue<int32_t>(objects_.reader(), thread.thread_id + *pthread_tid_offset_);
-    if (tid.ok() && task_tids.contains(*tid)) thread.tid = *tid;
+    if (tid.ok() && tasks.host_tid_of.contains(*tid)) thread.ns_tid = *tid;
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(
-    const absl::flat_hash_set<int64_t>& task_tids) {
+absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(const TaskIds& tasks) {
   ASSIGN_OR_RETURN(std::vector<ThreadStateRecord> records, thread_list_.ListThreadStates());
   std::vector<PyThread> threads(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     threads[i].tstate_address = records[i].address;
     threads[i].interpreter_id = records[i].interpreter_id;
     threads[i].thread_id = records[i].thread_id;
-    threads[i].tid = records[i].native_thread_id;
+    threads[i].ns_tid = records[i].native_thread_id;
     threads[i].holds_gil = records[i].holds_gil;
   }
-  RETURN_IF_ERROR(FillTidsFromPthreads(threads, task_tids));
+  RETURN_IF_ERROR(FillTidsFromPthreads(threads, tasks));
+  for (PyThread& thread : threads) {
+    if (tasks.host_tid_of.empty()) {  // unknown: take the target's ids as they are
+      thread.tid = thread.ns_tid;
+      continue;
+    }
+    auto host = tasks.host_tid_of.find(thread.ns_tid);
+    thread.tid = host != tasks.host_tid_of.end() ? host->second : 0;
+  }
   return threads;
 }
 
-absl::StatusOr<std::vector<PyThread>> Decoder::ReadThreads(
-    const DecodeOptions& options, const absl::flat_hash_set<int64_t>& task_tids) {
-  ASSIGN_OR_RETURN(std::vector<PyThread> threads, ListThreads(task_tids));
+absl::StatusOr<std::vector<PyThread>> Decoder::ReadThreads(const DecodeOptions& options,
+                                                           const TaskIds& tasks) {
+  ASSIGN_OR_RETURN(std::vector<PyThread> threads, ListThreads(tasks));
   for (PyThread& thread : threads) RETURN_IF_ERROR(ReadStack(thread.tstate_address, options, &thread));
   if (options.thread_names) {
     absl::flat_hash_map<uint64_t, std::string> names = ReadThreadNames();

@@ -20,6 +20,13 @@
 
 namespace pyhang::python {
 
+// The target's OS threads by the ids the target itself uses (its pid
+// namespace: what native_thread_id and glibc's struct pthread hold),
+// each with the host's id for it. Outside containers both are the same.
+struct TaskIds {
+  absl::flat_hash_map<int64_t, int64_t> host_tid_of;  // namespace tid -> host tid
+};
+
 struct DecodeOptions {
   WalkLimits walk;
   bool locals = false;
@@ -31,16 +38,18 @@ class Decoder {
  public:
   Decoder(memory::MemoryReader& reader, const RuntimeInfo& runtime);
 
-  // Every Python thread with its stack. `task_tids` (the OS threads of the
-  // target) lets pre-3.11 thread states be matched to OS tids; pass an
-  // empty set if unknown. Fails only if the target vanished or has no
-  // initialized runtime; per-thread problems end up in PyThread::walk_error.
+  // Every Python thread with its stack. `tasks` (the OS threads of the
+  // target) turns the target's thread ids into host tids and lets pre-3.11
+  // thread states be matched to OS threads at all; a thread whose OS thread
+  // is not in `tasks` gets tid 0. Empty `tasks`: ids are taken as they are. Fails only if the target vanished or has
+  // no initialized runtime; per-thread problems end up in
+  // PyThread::walk_error.
   absl::StatusOr<std::vector<PyThread>> ReadThreads(const DecodeOptions& options,
-                                                    const absl::flat_hash_set<int64_t>& task_tids);
+                                                    const TaskIds& tasks);
 
   // The pieces ReadThreads is made of, for samplers that need less:
   // thread states with ids, tids and GIL ownership but no frames or names;
-  absl::StatusOr<std::vector<PyThread>> ListThreads(const absl::flat_hash_set<int64_t>& task_tids);
+  absl::StatusOr<std::vector<PyThread>> ListThreads(const TaskIds& tasks);
   // the stack of one thread state (fills frames, truncated, walk_error);
   absl::Status ReadStack(uint64_t tstate, const DecodeOptions& options, PyThread* thread);
   // threading's names of all interpreters' threads, by pthread id.
@@ -53,8 +62,7 @@ class Decoder {
   const RuntimeInfo& runtime() const { return runtime_; }
 
  private:
-  absl::Status FillTidsFromPthreads(std::vector<PyThread>& threads,
-                                    const absl::flat_hash_set<int64_t>& task_tids);
+  absl::Status FillTidsFromPthreads(std::vector<PyThread>& threads, const TaskIds& tasks);
 
   const RuntimeInfo& runtime_;
   ObjectReader objects_;

@@ -11,6 +11,7 @@
 #include "userspace/common/log.h"
 #include "userspace/common/status_macros.h"
 #include "userspace/python/debug_offsets.h"
+#include "userspace/python/versions.h"
 
 namespace pyhang::python {
 namespace {
@@ -19,13 +20,6 @@ using process::MappedFile;
 using process::MemoryMap;
 
 constexpr size_t kMaxVersionScanBytes = 16 << 20;
-
-std::string ProcText(pid_t pid, absl::string_view file) {
-  absl::StatusOr<std::string> text = ReadFileToString(absl::StrCat("/proc/", pid, "/", file), 1 << 16);
-  if (!text.ok()) return "";
-  std::string result = absl::StrReplaceAll(*text, {{absl::string_view("\0", 1), " "}});
-  return std::string(absl::StripAsciiWhitespace(result));
-}
 
 bool IsLibpython(absl::string_view path) {
   return absl::StartsWith(process::Basename(path), "libpython");
@@ -67,8 +61,7 @@ absl::Status NotPython(const PythonProcess& process) {
 absl::Status Unsupported(const PythonProcess& process, const PythonVersion& version) {
   return absl::UnimplementedError(absl::StrCat(
       "process ", process.pid, " runs Python ", version.ToString(),
-      ", which pyhang does not support (supported: 3.", kMinSupportedMinor, "-3.",
-      kMaxSupportedMinor, ")"));
+      ", which pyhang does not support (supported: ", SupportedRangeText(), ")"));
 }
 
 // Py_GetVersion() fills a static buffer with "3.9.18 (main, ...) [GCC ...]"
@@ -202,21 +195,20 @@ std::optional<PythonVersion> FindVersionString(absl::string_view blob) {
   return std::nullopt;
 }
 
-absl::StatusOr<PythonProcess> AttachToPython(pid_t pid, memory::MemoryReader& reader) {
+absl::StatusOr<PythonProcess> AttachToPython(target::Target& target, memory::MemoryReader& reader) {
   PythonProcess process;
-  process.pid = pid;
-  ASSIGN_OR_RETURN(process.maps, process::ReadMaps(pid));
-  process.comm = ProcText(pid, "comm");
-  process.command_line = ProcText(pid, "cmdline");
-  process.executable = ReadLink(absl::StrCat("/proc/", pid, "/exe")).value_or("");
-  if (absl::EndsWith(process.executable, " (deleted)")) {
-    process.executable.resize(process.executable.size() - std::string(" (deleted)").size());
-  }
+  const target::ProcessInfo& info = target.info();
+  process.pid = info.pid;
+  process.ns_pid = info.ns_pid;
+  process.comm = info.comm;
+  process.command_line = info.command_line;
+  process.executable = info.executable;
+  ASSIGN_OR_RETURN(process.maps, target.Maps());
 
   std::vector<const MemoryMap*> candidates = CandidateFiles(process.maps, process.executable);
   std::optional<uint64_t> runtime_address;
   for (const MemoryMap* map : candidates) {
-    absl::StatusOr<MappedFile> file = process::OpenMappedFile(pid, process.maps, *map);
+    absl::StatusOr<MappedFile> file = target.OpenMappedFile(process.maps, *map);
     if (!file.ok()) {
       LOG_DEBUG("cannot open ", map->path, ": ", file.status().message());
       continue;

@@ -16,11 +16,13 @@
 #include "userspace/process/mapped_file.h"
 #include "userspace/process/maps.h"
 #include "userspace/python/runtime_info.h"
+#include "userspace/target/target.h"
 
 namespace pyhang::python {
 
 struct PythonProcess {
-  pid_t pid = 0;
+  pid_t pid = 0;             // host pid
+  pid_t ns_pid = 0;          // pid in the target's own pid namespace
   std::string comm;          // /proc/PID/comm
   std::string command_line;  // /proc/PID/cmdline, arguments joined by spaces
   std::string executable;    // /proc/PID/exe as the target sees it
@@ -36,7 +38,8 @@ struct PythonProcess {
 //  kFailedPrecondition  not a Python process
 //  kUnimplemented       a Python version pyhang does not support
 //  kUnavailable         the process exited while being inspected
-absl::StatusOr<PythonProcess> AttachToPython(pid_t pid, memory::MemoryReader& reader);
+// `reader` reads `target`'s memory (usually through a cache).
+absl::StatusOr<PythonProcess> AttachToPython(target::Target& target, memory::MemoryReader& reader);
 
 // Finds "3.9.18 (" style version text (Py_GetVersion()'s buffer) in a blob.
 std::optional<PythonVersion> FindVersionString(absl::string_view blob);

@@ -62,9 +62,4 @@ std::string PythonVersion::ToString() const {
   return text;
 }
 
-bool IsSupported(const PythonVersion& version) {
-  return version.major == 3 && version.minor >= kMinSupportedMinor &&
-         version.minor <= kMaxSupportedMinor;
-}
-
 }  // namespace pyhang::python

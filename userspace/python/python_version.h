@@ -29,11 +29,6 @@ struct PythonVersion {
   }
 };
 
-// The range pyhang supports, for error messages and checks.
-inline constexpr int kMinSupportedMinor = 8;
-inline constexpr int kMaxSupportedMinor = 13;
-bool IsSupported(const PythonVersion& version);
-
 }  // namespace pyhang::python
 
 #endif  // PYHANG_USERSPACE_PYTHON_PYTHON_VERSION_H_

@@ -50,7 +50,8 @@ struct PyThread {
   uint64_t tstate_address = 0;
   int64_t interpreter_id = 0;
   uint64_t thread_id = 0;  // pthread_self() of the thread
-  int64_t tid = 0;         // OS thread id; 0 if unknown
+  int64_t tid = 0;         // OS thread id as the host sees it; 0 if unknown
+  int64_t ns_tid = 0;      // as the target sees it (its pid namespace); 0 if unknown
   std::string name;        // threading.Thread.name; empty if unknown
   bool holds_gil = false;
   std::vector<PyFrame> frames;  // innermost first

@@ -19,7 +19,7 @@ constexpr size_t kCachePages = 4096;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BpfSource>> BpfSource::Create(pid_t pid, const BpfSourceOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<python::LiveTarget> target, python::LiveTarget::Attach(pid, kCachePages));
+  ASSIGN_OR_RETURN(std::unique_ptr<python::PythonTarget> target, python::PythonTarget::AttachLive(pid, kCachePages));
   auto source = std::unique_ptr<BpfSource>(new BpfSource(options, std::move(target)));
   python::Decoder& decoder = source->target_->decoder();
   source->gil_ = analysis::GilRangeOf(decoder);
@@ -57,7 +57,7 @@ SourceStats BpfSource::stats() const {
 void BpfSource::RefreshNames() {
   names_time_ns_ = MonotonicNowNs();
   target_->Refresh();
-  absl::StatusOr<python::LiveTarget::Threads> threads = target_->ListThreads();
+  absl::StatusOr<python::PythonTarget::Threads> threads = target_->ListThreads();
   if (!threads.ok()) return;
   absl::flat_hash_map<uint64_t, std::string> by_thread_id = target_->decoder().ReadThreadNames();
   for (const python::PyThread& thread : threads->python) {
@@ -161,7 +161,7 @@ absl::Status BpfSource::Finish(const SampleSink& sink) {
   // Threads that never switched while we watched were blocked throughout:
   // BPF saw nothing, so read their stacks now (exact: they are blocked).
   target_->Refresh();
-  absl::StatusOr<python::LiveTarget::Threads> threads = target_->ListThreads();
+  absl::StatusOr<python::PythonTarget::Threads> threads = target_->ListThreads();
   if (!threads.ok()) return absl::OkStatus();
   for (python::PyThread& thread : threads->python) {
     if (thread.tid == 0 || seen_.contains(thread.tid)) continue;

@@ -14,7 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "userspace/process/symbolizer.h"
-#include "userspace/python/live_target.h"
+#include "userspace/python/python_target.h"
 #include "userspace/sampler/bpf_sampler.h"
 #include "userspace/sampler/sample_source.h"
 #include "userspace/threads/thread_state.h"
@@ -45,7 +45,7 @@ class BpfSource : public SampleSource {
   BpfSampler& sampler() { return *sampler_; }
 
  private:
-  BpfSource(const BpfSourceOptions& options, std::unique_ptr<python::LiveTarget> target)
+  BpfSource(const BpfSourceOptions& options, std::unique_ptr<python::PythonTarget> target)
       : pid_(target->pid()), options_(options), target_(std::move(target)), symbolizer_(pid_) {}
 
   void Deliver(const Event& event, const SampleSink& sink);
@@ -55,7 +55,7 @@ class BpfSource : public SampleSource {
 
   pid_t pid_;
   BpfSourceOptions options_;
-  std::unique_ptr<python::LiveTarget> target_;
+  std::unique_ptr<python::PythonTarget> target_;
   std::unique_ptr<BpfSampler> sampler_;
   process::Symbolizer symbolizer_;
   threads::GilRange gil_;

@@ -26,7 +26,7 @@ void SleepUntil(uint64_t deadline_ns) {
 
 absl::StatusOr<std::unique_ptr<ProcfsSampler>> ProcfsSampler::Create(
     pid_t pid, const ProcfsSamplerOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<python::LiveTarget> target, python::LiveTarget::Attach(pid, kCachePages));
+  ASSIGN_OR_RETURN(std::unique_ptr<python::PythonTarget> target, python::PythonTarget::AttachLive(pid, kCachePages));
   auto sampler = std::unique_ptr<ProcfsSampler>(new ProcfsSampler(options, std::move(target)));
   sampler->gil_ = analysis::GilRangeOf(sampler->target_->decoder());
   return sampler;
@@ -58,7 +58,7 @@ std::string ProcfsSampler::ThreadName(int64_t tid) {
 
 absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink) {
   target_->Refresh();
-  absl::StatusOr<python::LiveTarget::Threads> listed = target_->ListThreads();
+  absl::StatusOr<python::PythonTarget::Threads> listed = target_->ListThreads();
   if (!listed.ok()) {
     if (absl::IsUnavailable(listed.status())) return listed.status();  // the process is gone
     // The runtime is between states (finalizing, a list changing under
@@ -66,7 +66,7 @@ absl::Status ProcfsSampler::SampleRound(uint64_t now_ns, const SampleSink& sink)
     ++stats_.errors;
     return absl::OkStatus();
   }
-  python::LiveTarget::Threads& threads = *listed;
+  python::PythonTarget::Threads& threads = *listed;
   const pid_t pid = target_->pid();
   bool unknown_thread = false;
   const uint64_t period_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));

@@ -14,7 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "userspace/common/clock.h"
-#include "userspace/python/live_target.h"
+#include "userspace/python/python_target.h"
 #include "userspace/sampler/sample_source.h"
 #include "userspace/threads/thread_state.h"
 
@@ -39,7 +39,7 @@ class ProcfsSampler : public SampleSource {
   const python::PythonProcess& process() const { return target_->process(); }
 
  private:
-  ProcfsSampler(const ProcfsSamplerOptions& options, std::unique_ptr<python::LiveTarget> target)
+  ProcfsSampler(const ProcfsSamplerOptions& options, std::unique_ptr<python::PythonTarget> target)
       : options_(options), target_(std::move(target)) {}
 
   // One tick: every Python thread once. kUnavailable if the target is gone.
@@ -47,7 +47,7 @@ class ProcfsSampler : public SampleSource {
   void RefreshNames(uint64_t now_ns);
 
   ProcfsSamplerOptions options_;
-  std::unique_ptr<python::LiveTarget> target_;
+  std::unique_ptr<python::PythonTarget> target_;
   threads::GilRange gil_;
   absl::flat_hash_map<int64_t, std::string> names_by_tid_;
   absl::flat_hash_map<int64_t, uint64_t> thread_ids_by_tid_;

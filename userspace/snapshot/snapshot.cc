@@ -35,6 +35,7 @@ absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& o
   }
   ProcessSnapshot snapshot;
   snapshot.pid = pid;
+  snapshot.ns_pid = process.ns_pid;
   snapshot.comm = process.comm;
   snapshot.command_line = process.command_line;
   snapshot.executable = process.executable;

@@ -26,6 +26,7 @@ struct ThreadSnapshot {
 
 struct ProcessSnapshot {
   pid_t pid = 0;
+  pid_t ns_pid = 0;  // in the target's own pid namespace
   std::string comm;
   std::string command_line;
   std::string executable;

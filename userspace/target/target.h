@@ -1,0 +1,73 @@
+// What pyhang needs from a process it looks at, whatever the process is: a
+// live process today (LiveProcess), a core file next. Everything that
+// touches the operating system about a target goes through here, so the
+// decoder, the monitor, snapshots and the samplers work on any Target.
+#ifndef PYHANG_USERSPACE_TARGET_TARGET_H_
+#define PYHANG_USERSPACE_TARGET_TARGET_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "userspace/memory/memory_reader.h"
+#include "userspace/process/mapped_file.h"
+#include "userspace/process/maps.h"
+
+namespace pyhang::target {
+
+// A thread by both of its ids. `tid` is what the host's ps, top and kill
+// use; `ns_tid` is what the target itself sees (gettid(),
+// threading.get_native_id(), PyThreadState.native_thread_id, glibc's
+// struct pthread). They differ inside a pid namespace (containers).
+struct ThreadIds {
+  int64_t tid = 0;
+  int64_t ns_tid = 0;
+};
+
+struct ProcessInfo {
+  pid_t pid = 0;             // as the host sees it
+  pid_t ns_pid = 0;          // as the target sees itself (== pid outside containers)
+  std::string comm;          // /proc/PID/comm
+  std::string command_line;  // arguments joined by spaces
+  std::string executable;    // the executable's path as the target sees it
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+
+  virtual const ProcessInfo& info() const = 0;
+  pid_t pid() const { return info().pid; }
+  // True if the target runs in another pid namespace than pyhang.
+  bool in_pid_namespace() const { return info().ns_pid != info().pid; }
+
+  // The target's memory, uncached (callers put a cache on top).
+  virtual memory::MemoryReader& memory() = 0;
+
+  // Its mappings. kUnavailable once the target is gone.
+  virtual absl::StatusOr<std::vector<process::MemoryMap>> Maps() = 0;
+
+  // The ELF file behind `map` as the target sees it (its root, or the
+  // mapped inode itself when the file was deleted or replaced).
+  virtual absl::StatusOr<process::MappedFile> OpenMappedFile(
+      const std::vector<process::MemoryMap>& maps, const process::MemoryMap& map) = 0;
+
+  // Its threads, sorted by host tid. kUnavailable once the target is gone.
+  virtual absl::StatusOr<std::vector<ThreadIds>> Threads() = 0;
+
+  // True once the target no longer exists.
+  virtual bool Gone() = 0;
+
+  // At most `max_bytes` of a regular file, resolved the way the target
+  // resolves `path` (its root; its working directory for relative paths).
+  // Never blocks and never reads a FIFO, device or directory.
+  virtual absl::StatusOr<std::string> ReadFile(absl::string_view path, size_t max_bytes) = 0;
+};
+
+}  // namespace pyhang::target
+
+#endif  // PYHANG_USERSPACE_TARGET_TARGET_H_
