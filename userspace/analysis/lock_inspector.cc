@@ -15,6 +15,10 @@ using python::Has;
 constexpr int kCFunctionMethodDef = 16;  // PyCFunctionObject.m_ml (3.8-3.13)
 constexpr int kMethodDefName = 0;        // PyMethodDef.ml_name
 constexpr uint64_t kSemSize = 32;        // a futex inside [sem, sem + 32) is a wait on it
+constexpr int kDescrType = 16;           // PyDescrObject.d_type (3.14+: LOAD_SPECIAL)
+constexpr int kDescrName = 24;           // PyDescrObject.d_name
+constexpr uint8_t kMutexLocked = 1;      // PyMutex _Py_LOCKED (3.13+)
+constexpr uint8_t kMutexParked = 2;      // PyMutex _Py_HAS_PARKED: someone sleeps on it
 
 std::string Where(const python::PyFrame& frame) {
   return absl::StrCat(frame.qualname, " (", frame.file, ":", frame.line, ")");
@@ -50,7 +54,8 @@ LockRef LockInspector::Ref(uint64_t lock, LockKind kind) {
   LockRef ref;
   ref.address = lock;
   ref.type = kind == LockKind::kRLock ? "_thread.RLock" : "_thread.lock";
-  ref.futex = ReadPointer(decoder_.objects().reader(), lock + decoder_.runtime().offsets.lock_sem).value_or(0);
+  const python::PyOffsets& o = decoder_.runtime().offsets;
+  if (Has(o.lock_sem)) ref.futex = ReadPointer(decoder_.objects().reader(), lock + o.lock_sem).value_or(0);
   return ref;
 }
 
@@ -58,7 +63,24 @@ bool LockInspector::IsHeld(uint64_t lock, LockKind kind) {
   const python::PyOffsets& o = decoder_.runtime().offsets;
   memory::MemoryReader& reader = decoder_.objects().reader();
   if (kind == LockKind::kRLock) return ReadPointer(reader, lock + o.rlock_owner).value_or(0) != 0;
-  return memory::ReadValue<uint8_t>(reader, lock + o.lock_locked).value_or(0) == 1;
+  return (memory::ReadValue<uint8_t>(reader, lock + o.lock_locked).value_or(0) & kMutexLocked) != 0;
+}
+
+bool LockInspector::HasParkedWaiter(uint64_t lock) {
+  const python::PyOffsets& o = decoder_.runtime().offsets;
+  uint8_t state = memory::ReadValue<uint8_t>(decoder_.objects().reader(), lock + o.lock_locked).value_or(0);
+  return (state & (kMutexLocked | kMutexParked)) == (kMutexLocked | kMutexParked);
+}
+
+bool LockInspector::IsExitDescriptorOf(uint64_t descriptor, uint64_t lock) {
+  python::ObjectReader& objects = decoder_.objects();
+  if (descriptor == 0 || descriptor % 8 != 0) return false;
+  absl::StatusOr<std::string> type = objects.TypeName(descriptor);
+  if (!type.ok() || *type != "method_descriptor") return false;
+  memory::MemoryReader& reader = objects.reader();
+  if (ReadPointer(reader, descriptor + kDescrType).value_or(0) != objects.TypeOf(lock).value_or(1)) return false;
+  uint64_t name = ReadPointer(reader, descriptor + kDescrName).value_or(0);
+  return name != 0 && objects.ReadString(name, 16).value_or("") == "__exit__";
 }
 
 std::vector<LockInspector::LockSighting> LockInspector::ScanFrame(const python::PyFrame& frame,
@@ -74,14 +96,28 @@ std::vector<LockInspector::LockSighting> LockInspector::ScanFrame(const python::
   if (o.frame_model == PYHANG_FRAME_OBJECT) {
     stack = ReadPointer(reader, frame.frame_address + o.frame_valuestack).value_or(0);
   }
+  size_t stack_slots = static_cast<size_t>(std::max((*code)->stacksize, 0));
+  if (o.stacktop_format == PYHANG_STACKTOP_POINTER && o.frame_model == PYHANG_FRAME_INTERPRETER &&
+      Has(o.frame_stacktop)) {
+    // 3.14+: only the live part of the value stack, below stackpointer.
+    uint64_t top = ReadPointer(reader, frame.frame_address + o.frame_stacktop).value_or(0);
+    stack_slots = top > stack ? std::min<uint64_t>(stack_slots, (top - stack) / 8) : 0;
+  }
   auto scan = [&](uint64_t base, size_t count, bool values_only) {
     if (base == 0 || count == 0) return;
     count = std::min(count, kMaxStackSlots);
     std::vector<uint64_t> slots(count);
     if (!reader.Read(base, absl::MakeSpan(reinterpret_cast<std::byte*>(slots.data()), count * 8)).ok()) return;
-    for (uint64_t value : slots) {
+    if (o.tagged_frame_refs) {
+      for (uint64_t& slot : slots) slot &= ~uint64_t{3};  // _PyStackRef tag bits
+    }
+    for (size_t i = 0; i < slots.size(); ++i) {
+      uint64_t value = slots[i];
       if (LockKind kind = KindOf(value); kind != LockKind::kNone) {
-        sightings.push_back({value, kind, false});
+        // 3.14+ `with lock:` keeps the unbound __exit__ descriptor and the
+        // lock side by side (LOAD_SPECIAL), not a bound method.
+        bool exit_pair = !values_only && i > 0 && IsExitDescriptorOf(slots[i - 1], value);
+        sightings.push_back({value, kind, exit_pair});
         continue;
       }
       if (values_only || value == 0 || !objects.IsInstance(value, objects.types().cfunction).value_or(false)) continue;
@@ -94,7 +130,7 @@ std::vector<LockInspector::LockSighting> LockInspector::ScanFrame(const python::
       sightings.push_back({self, kind, is_exit});
     }
   };
-  scan(stack, static_cast<size_t>(std::max((*code)->stacksize, 0)), false);
+  scan(stack, stack_slots, false);
   if (locals_too) scan(locals, static_cast<size_t>(std::max((*code)->nlocals, 0)), true);
   for (const LockSighting& sighting : sightings) seen_[sighting.lock] = sighting.kind;
   return sightings;
@@ -104,10 +140,17 @@ void LockInspector::FindWaitedLock(ThreadObservation& thread) {
   if (thread.verdict.state != threads::ThreadState::kLockWait || thread.frames.empty()) return;
   const uint64_t futex = thread.verdict.wait_address;
   thread.waits_for_notification = IsConditionWait(thread.frames.front());
+  const bool has_sem = Has(decoder_.runtime().offsets.lock_sem);
   for (size_t i = 0; i < std::min<size_t>(2, thread.frames.size()); ++i) {
     for (const LockSighting& sighting : ScanFrame(thread.frames[i], /*locals_too=*/true)) {
       LockRef ref = Ref(sighting.lock, sighting.kind);
-      if (ref.futex != 0 && futex >= ref.futex && futex < ref.futex + kSemSize) {
+      // <= 3.13 the kernel sleeps on the lock's own sem_t. 3.14+ PyMutex
+      // waiters sleep on their own parking-lot semaphore; the lock they
+      // wait for is the one marked "held, with a parked waiter".
+      bool waited = has_sem ? ref.futex != 0 && futex >= ref.futex && futex < ref.futex + kSemSize
+                            : HasParkedWaiter(sighting.lock);
+      if (waited) {
+        if (!has_sem) ref.futex = futex;
         thread.waiting_for = ref;
         return;
       }

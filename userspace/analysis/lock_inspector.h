@@ -1,7 +1,8 @@
 // Lock evidence read from the target's memory, no matter when pyhang
 // attached:
 //  - which lock a blocked thread waits for: the lock object on its newest
-//    frame whose sem_t is the futex the kernel says it sleeps on;
+//    frame whose sem_t is the futex the kernel says it sleeps on (3.14+:
+//    whose PyMutex says it is held with a parked waiter);
 //  - who holds a lock: an RLock's owner field (certain); a bound __exit__
 //    of the lock on a frame's value stack (a `with lock:` block); a Thread's
 //    _tstate_lock (held by that thread while it runs, what join() waits
@@ -44,6 +45,8 @@ class LockInspector {
   LockRef Ref(uint64_t lock, LockKind kind);
   std::vector<LockSighting> ScanFrame(const python::PyFrame& frame, bool locals_too);
   bool IsHeld(uint64_t lock, LockKind kind);
+  bool HasParkedWaiter(uint64_t lock);
+  bool IsExitDescriptorOf(uint64_t descriptor, uint64_t lock);
   void FindWaitedLock(ThreadObservation& thread);
   void AddWithBlockHolds(std::vector<ThreadObservation>& threads);
   void AddRLockOwners(std::vector<ThreadObservation>& threads, const absl::flat_hash_set<uint64_t>& rlocks);

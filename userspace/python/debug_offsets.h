@@ -1,6 +1,8 @@
 // _Py_DebugOffsets (3.13+): the offsets CPython publishes about itself at
-// the start of _PyRuntime. Read from the target, validated, and laid over
-// the built-in table so that the target's own build decides.
+// the start of _PyRuntime. Read from the target, validated the way
+// CPython's own remote reader validates them (cookie, version, build,
+// every used field inside its struct and aligned), and laid over the
+// built-in table so that the target's own build decides.
 #ifndef PYHANG_USERSPACE_PYTHON_DEBUG_OFFSETS_H_
 #define PYHANG_USERSPACE_PYTHON_DEBUG_OFFSETS_H_
 
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "userspace/memory/memory_reader.h"
 #include "userspace/python/py_offsets.h"
 
@@ -24,14 +27,20 @@ struct DebugOffsetsHeader {
 // nullopt if it does not (pre-3.13), an error if memory is unreadable.
 absl::StatusOr<std::optional<DebugOffsetsHeader>> ReadDebugOffsetsHeader(
     memory::MemoryReader& reader, uint64_t runtime_address);
+std::optional<DebugOffsetsHeader> ParseDebugOffsetsHeader(absl::string_view bytes);
 
-// Overlays the target's debug offsets on `offsets` (a built-in table for
-// the same minor version). Returns one line per field where the target
-// disagrees with the table (the target wins). Fails if the record is
-// malformed: a wrong cookie, an implausible size or an offset past its
-// struct.
+// True if pyhang knows the layout of `version`'s _Py_DebugOffsets.
+bool HasDebugOffsetsLayout(const PythonVersion& version);
+
+// Overlays the target's debug offsets on `offsets` (the built-in fields
+// for the same minor version). Returns one line per field where the
+// target disagrees with a table value (the target wins). Fails
+// (kDataLoss) if the record is malformed: a wrong cookie, another
+// version, a free-threaded build, an impossible struct size, an offset
+// past its struct or misaligned.
 absl::StatusOr<std::vector<std::string>> ApplyDebugOffsets(memory::MemoryReader& reader,
                                                            uint64_t runtime_address,
+                                                           const PythonVersion& version,
                                                            PyOffsets* offsets);
 
 }  // namespace pyhang::python

@@ -276,6 +276,79 @@ PyOffsets Python313() {
   return o;
 }
 
+// 3.14 and 3.15: only what _Py_DebugOffsets does not publish. Everything
+// it publishes comes from the target (interpreter and thread-state
+// layouts drift inside a minor version: 3.14.5 moved every interpreter
+// field after `gc`). The fields below belong to structs whose layout is
+// fixed within a minor version; values from the DWARF of Debian's 3.14.10
+// and 3.15.2 (python3.1x-dbg), checked by tests/tools/dwarf_offsets.py.
+PyOffsets Python314() {
+  PyOffsets o = AllAbsent();
+  o.version_hex = 0x030e00f0;
+  o.frame_model = PYHANG_FRAME_INTERPRETER;
+  o.instr_encoding = PYHANG_INSTR_POINTER;
+  o.linetable_format = PYHANG_LOCATIONS;
+  o.gil_location = PYHANG_GIL_INTERP_POINTER;
+  o.stacktop_format = PYHANG_STACKTOP_POINTER;  // _PyInterpreterFrame.stackpointer
+  o.long_format = PYHANG_LONG_LV_TAG;
+  o.dict_keys_format = PYHANG_DICT_KEYS_LOG2;
+  o.instance_dict_format = PYHANG_DICT_MANAGED_313;
+  o.tagged_frame_refs = 1;            // f_executable, localsplus are _PyStackRef
+  o.owner_thread = 0;                 // FRAME_OWNED_BY_THREAD
+  o.owner_generator = 1;              // FRAME_OWNED_BY_GENERATOR
+  o.owner_frame_object = 2;           // FRAME_OWNED_BY_FRAME_OBJECT
+  o.owner_interpreter = 3;            // FRAME_OWNED_BY_INTERPRETER (C->Python entry)
+  o.owner_cstack = 4;                 // FRAME_OWNED_BY_CSTACK
+
+  o.runtime_tss_key = 2336;           // _PyRuntime.autoTSSkey
+  o.tstate_holds_gil = 36;            // PyThreadState.holds_gil
+  o.tstate_state = 44;                // PyThreadState.state
+
+  o.frame_globals = 24;               // _PyInterpreterFrame.f_globals
+  o.frame_size = 88;                  // sizeof(_PyInterpreterFrame)
+
+  o.code_names = 32;                  // PyCodeObject.co_names
+  o.code_flags = 48;                  // co_flags
+  o.code_posonlyargcount = 56;        // co_posonlyargcount
+  o.code_kwonlyargcount = 60;         // co_kwonlyargcount
+  o.code_stacksize = 64;              // co_stacksize
+  o.code_nlocalsplus = 72;            // co_nlocalsplus
+  o.code_nlocals = 80;                // co_nlocals
+  o.code_firsttraceable = 192;        // _co_firsttraceable
+  o.code_size = 216;                  // sizeof(PyCodeObject)
+
+  o.varobject_size = 16;              // PyVarObject.ob_size
+  o.type_basicsize = 32;              // PyTypeObject.tp_basicsize
+  o.type_dictoffset = 288;            // PyTypeObject.tp_dictoffset
+  o.heaptype_cached_keys = 880;       // PyHeapTypeObject.ht_cached_keys
+  o.module_dict = 16;                 // PyModuleObject.md_dict
+  o.cell_ref = 16;                    // PyCellObject.ob_ref
+  o.method_func = 16;                 // PyMethodObject.im_func
+  o.method_self = 24;                 // PyMethodObject.im_self
+  o.cfunction_self = 24;              // PyCFunctionObject.m_self
+  o.gil_switch_number = 24;           // _gil_runtime_state.switch_number
+  o.gil_size = 208;                   // sizeof(struct _gil_runtime_state)
+  // threading.Lock / RLock are PyMutex based: there is no sem_t, a waiter
+  // parks on its own semaphore (parking lot), not on the lock's address.
+  o.lock_locked = 16;                 // lockobject.lock (PyMutex: bit 0 locked, bit 1 parked)
+  o.rlock_owner = 24;                 // rlockobject.lock.thread (_PyRecursiveMutex)
+  o.rlock_count = 32;                 // rlockobject.lock.level
+  return o;
+}
+
+PyOffsets Python315() {
+  PyOffsets o = Python314();
+  o.version_hex = 0x030f00f0;
+  o.owner_cstack = PYHANG_NO_OWNER;   // removed; chains end at tstate->base_frame
+  o.runtime_tss_key = PYHANG_ABSENT;  // autoTSSkey is gone: thread-local _Py_tss_gilstate
+  o.tstate_holds_gil = PYHANG_ABSENT; // published (thread_state.holds_gil)
+  o.tstate_state = 48;                // PyThreadState.state
+  o.type_dictoffset = PYHANG_ABSENT;  // published (type_object.tp_dictoffset)
+  o.type_basicsize = PYHANG_ABSENT;   // published
+  o.heaptype_cached_keys = PYHANG_ABSENT;  // published
+  return o;
+}
+
 }  // namespace
 
 std::optional<PyOffsets> BuiltinOffsets(const PythonVersion& version) {
@@ -288,6 +361,8 @@ std::optional<PyOffsets> BuiltinOffsets(const PythonVersion& version) {
     case 11: offsets = Python311(); break;
     case 12: offsets = Python312(); break;
     case 13: offsets = Python313(); break;
+    case 14: offsets = Python314(); break;
+    case 15: offsets = Python315(); break;
     default: return std::nullopt;
   }
   offsets.version_hex = version.ToHex();

@@ -1,7 +1,7 @@
 // The per-process description of a CPython build (struct pyhang_py_offsets,
 // defined once in bpf/pyhang_abi.h) and where it comes from: built-in
-// tables for 3.8-3.13, overlaid with the target's own _Py_DebugOffsets on
-// 3.13+.
+// tables, overlaid with the target's own _Py_DebugOffsets on 3.13+ (see
+// versions.h for which versions rely on which).
 #ifndef PYHANG_USERSPACE_PYTHON_PY_OFFSETS_H_
 #define PYHANG_USERSPACE_PYTHON_PY_OFFSETS_H_
 
@@ -23,7 +23,9 @@ inline bool Has(int32_t offset) { return offset != PYHANG_ABSENT; }
 
 // The built-in table for this minor version; nullopt if there is none.
 // Values were verified against each installed interpreter's DWARF and by
-// reproducing sys._current_frames() (see ../shared/docs/CPYTHON.md).
+// reproducing sys._current_frames() (see ../shared/docs/CPYTHON.md). For
+// versions whose offsets come from the target (versions.h), the table has
+// only the fields _Py_DebugOffsets does not publish.
 std::optional<PyOffsets> BuiltinOffsets(const PythonVersion& version);
 
 }  // namespace pyhang::python

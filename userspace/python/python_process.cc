@@ -140,23 +140,71 @@ absl::Status ExplainNoRuntime(const PythonProcess& process,
   return NotPython(process);
 }
 
+// Fields every reader needs; a version whose offsets come from the target
+// must end up with all of them.
+constexpr std::pair<const char*, int32_t PyOffsets::*> kRequiredFields[] = {
+    {"runtime_interpreters_head", &PyOffsets::runtime_interpreters_head},
+    {"interp_threads_head", &PyOffsets::interp_threads_head},
+    {"tstate_next", &PyOffsets::tstate_next},
+    {"tstate_frame", &PyOffsets::tstate_frame},
+    {"tstate_thread_id", &PyOffsets::tstate_thread_id},
+    {"frame_previous", &PyOffsets::frame_previous},
+    {"frame_code", &PyOffsets::frame_code},
+    {"frame_instr", &PyOffsets::frame_instr},
+    {"code_filename", &PyOffsets::code_filename},
+    {"code_name", &PyOffsets::code_name},
+    {"code_linetable", &PyOffsets::code_linetable},
+    {"object_type", &PyOffsets::object_type},
+    {"unicode_state", &PyOffsets::unicode_state},
+};
+
+absl::Status FreeThreaded(const PythonProcess& process) {
+  return absl::UnimplementedError(absl::StrCat(
+      "process ", process.pid, " runs a free-threaded Python ", process.runtime.version.ToString(),
+      ", which pyhang does not support yet (default builds only)"));
+}
+
 absl::Status ChooseOffsets(memory::MemoryReader& reader, PythonProcess* process) {
   RuntimeInfo& runtime = process->runtime;
+  const SupportedVersion* supported = FindSupportedVersion(runtime.version);
   std::optional<PyOffsets> table = BuiltinOffsets(runtime.version);
-  if (!table) return Unsupported(*process, runtime.version);
+  if (supported == nullptr || !table) return Unsupported(*process, runtime.version);
   runtime.offsets = *table;
   ASSIGN_OR_RETURN(std::optional<DebugOffsetsHeader> header,
                    ReadDebugOffsetsHeader(reader, runtime.runtime_address));
-  if (!header) return absl::OkStatus();  // < 3.13: the table is all there is
-  if (header->free_threaded) {
-    return absl::UnimplementedError(absl::StrCat(
-        "process ", process->pid, " runs a free-threaded Python ", runtime.version.ToString(),
-        ", which pyhang does not support yet"));
+  if (header && header->free_threaded) return FreeThreaded(*process);
+  if (supported->offsets == OffsetsSource::kTable) return absl::OkStatus();
+  if (!header) {
+    if (supported->offsets == OffsetsSource::kTableCheckedByTarget) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "process ", process->pid, " runs Python ", runtime.version.ToString(),
+        " but its _PyRuntime has no _Py_DebugOffsets (\"xdebugpy\"), which pyhang needs for it"));
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> mismatches,
-                   ApplyDebugOffsets(reader, runtime.runtime_address, &runtime.offsets));
-  for (std::string& mismatch : mismatches) {
+  if (supported->offsets == OffsetsSource::kTarget && runtime.version.release_level != 0xF) {
+    // The record's own layout changed between pre-releases (3.15.0b4
+    // inserted a field); only final releases have the layout we know.
+    return absl::UnimplementedError(absl::StrCat(
+        "process ", process->pid, " runs Python ", runtime.version.ToString(),
+        ", a pre-release; pyhang reads final releases of ", runtime.version.major, ".",
+        runtime.version.minor));
+  }
+  absl::StatusOr<std::vector<std::string>> mismatches =
+      ApplyDebugOffsets(reader, runtime.runtime_address, runtime.version, &runtime.offsets);
+  if (!mismatches.ok()) {
+    if (memory::IsTargetGone(mismatches.status())) return mismatches.status();
+    return absl::Status(mismatches.status().code(),
+                        absl::StrCat("process ", process->pid, " (Python ", runtime.version.ToString(),
+                                     "): ", mismatches.status().message()));
+  }
+  for (std::string& mismatch : *mismatches) {
     process->warnings.push_back(absl::StrCat("_Py_DebugOffsets differs from the table: ", mismatch));
+  }
+  for (const auto& [name, field] : kRequiredFields) {
+    if (!Has(runtime.offsets.*field)) {
+      return absl::DataLossError(absl::StrCat("process ", process->pid, " (Python ",
+                                              runtime.version.ToString(), "): _Py_DebugOffsets lacks ",
+                                              name));
+    }
   }
   return absl::OkStatus();
 }

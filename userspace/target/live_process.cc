@@ -33,6 +33,16 @@ absl::Status GoneError(pid_t pid) {
   return memory::TargetGoneError(absl::StrCat("process ", pid, " exited"));
 }
 
+// /proc shows paths relative to the reader's root. A target chrooted (a
+// container) into `root` sees "/usr/bin/python3.15" where pyhang sees
+// "<root>/usr/bin/python3.15": give back the target's view.
+std::string AsTargetSees(const std::string& root, const std::string& path) {
+  if (root.empty() || root == "/" || !absl::StartsWith(path, root)) return path;
+  if (path.size() == root.size()) return "/";
+  if (path[root.size()] != '/') return path;
+  return path.substr(root.size());
+}
+
 }  // namespace
 
 std::optional<int64_t> InnermostNamespaceId(absl::string_view status_text) {
@@ -56,16 +66,24 @@ absl::StatusOr<std::unique_ptr<LiveProcess>> LiveProcess::Open(pid_t pid) {
       NamespaceIdFromStatus(absl::StrCat("/proc/", pid, "/status")).value_or(pid));
   info.comm = ProcText(pid, "comm");
   info.command_line = ProcText(pid, "cmdline");
+  std::string root = ReadLink(absl::StrCat("/proc/", pid, "/root")).value_or("/");
   info.executable = ReadLink(absl::StrCat("/proc/", pid, "/exe")).value_or("");
   if (absl::EndsWith(info.executable, " (deleted)")) {
     info.executable.resize(info.executable.size() - std::string(" (deleted)").size());
   }
-  return std::unique_ptr<LiveProcess>(new LiveProcess(std::move(info), std::move(memory)));
+  info.executable = AsTargetSees(root, info.executable);
+  auto process = std::unique_ptr<LiveProcess>(new LiveProcess(std::move(info), std::move(memory)));
+  process->root_ = std::move(root);
+  return process;
 }
 
 absl::StatusOr<std::vector<process::MemoryMap>> LiveProcess::Maps() {
   absl::StatusOr<std::vector<process::MemoryMap>> maps = process::ReadMaps(pid());
   if (!maps.ok() && maps.status().code() == absl::StatusCode::kNotFound) return GoneError(pid());
+  if (!maps.ok()) return maps.status();
+  for (process::MemoryMap& map : *maps) {
+    if (map.IsFile()) map.path = AsTargetSees(root_, map.path);
+  }
   return maps;
 }
 

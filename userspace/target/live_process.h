@@ -35,6 +35,7 @@ class LiveProcess : public Target {
   int64_t NamespaceTid(int64_t tid);
 
   ProcessInfo info_;
+  std::string root_;  // the target's root as pyhang sees it ("/" outside containers)
   std::unique_ptr<memory::ProcessReader> memory_;
   absl::flat_hash_map<int64_t, int64_t> ns_tids_;  // host tid -> namespace tid
 };
