@@ -36,6 +36,18 @@ static __always_inline __u64 pyhang_task_fsbase(struct task_struct *task) {
   return BPF_CORE_READ(task, thread.fsbase);
 }
 
+/* The task's thread id in its own (innermost) pid namespace: what gettid()
+ * returns inside a container and what CPython stores in
+ * PyThreadState.native_thread_id. Equals task->pid outside containers. */
+static __always_inline __u32 pyhang_task_ns_tid(struct task_struct *task) {
+  struct pid *pid = BPF_CORE_READ(task, thread_pid);
+  unsigned int level = BPF_CORE_READ(pid, level);
+  struct upid upid = {};
+  if (level > 32) return BPF_CORE_READ(task, pid);
+  bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
+  return (__u32)upid.nr;
+}
+
 /* True when the last thread of the task's thread group is exiting
  * (signal->live has dropped to 0 before trace_sched_process_exit). */
 static __always_inline bool pyhang_group_dead(struct task_struct *task) {

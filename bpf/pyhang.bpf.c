@@ -150,7 +150,9 @@ static __always_inline void read_current_stack(const struct pyhang_proc_config *
     return;
   }
   count_stat(PYHANG_STAT_WALKS, 1);
-  count_error(pyhang_read_stack(cfg, fsbase, tid, stack, buf));
+  /* The tstate records the thread id the target sees (its pid namespace). */
+  __u32 ns_tid = cfg->in_pid_namespace ? pyhang_task_ns_tid(task) : tid;
+  count_error(pyhang_read_stack(cfg, fsbase, ns_tid, stack, buf));
   count_stat(PYHANG_STAT_FRAMES, stack->frame_count);
 }
 

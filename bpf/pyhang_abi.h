@@ -244,6 +244,19 @@ struct pyhang_proc_config {
   __u16 frame_read_size;       /* <= PYHANG_FRAME_READ_MAX */
 
   __u64 runtime_address;       /* &_PyRuntime (informational) */
+
+  /* 3.15+: no TSS key; the tstate is the thread-local _Py_tss_gilstate:
+   *   tls_module == 0 (static TLS, e.g. a non-PIE python with libpython
+   *                   linked in): *(fsbase + tls_offset)
+   *   tls_module  > 0 (a shared libpython): through glibc's DTV,
+   *                   *(*(*(fsbase + 8) + 16*tls_module) + tls_offset)
+   *   tls_module == PYHANG_ABSENT: use tss_key instead.
+   * Derived per binary by userspace from PyGILState_GetThisThreadState. */
+  __s64 tls_offset;
+  __s32 tls_module;
+  /* 1: the target runs in another pid namespace (a container), so the
+   * thread ids its tstates record are that namespace's, not the host's. */
+  __u32 in_pid_namespace;
 };
 
 /* Everything that can go wrong in BPF, counted per code in the
@@ -266,7 +279,8 @@ enum pyhang_error {
   PYHANG_ERR_SCRATCH = 14,           /* per-CPU scratch lookup failed */
   PYHANG_ERR_USER_REGS = 15,         /* user registers unreadable */
   PYHANG_ERR_FSBASE = 16,            /* task->thread.fsbase unreadable or 0 */
-  PYHANG_ERROR_COUNT = 17,
+  PYHANG_ERR_TLS_READ = 17,          /* thread-local tstate (3.15+) unreadable */
+  PYHANG_ERROR_COUNT = 18,
 };
 
 /* Non-error counters, in the pyhang_stats per-CPU array. */

@@ -128,32 +128,60 @@ static long pyhang_walk_step(__u32 index, void *arg) {
   return 0;
 }
 
-/* The PyThreadState bound to the thread whose thread pointer is `fsbase`,
- * through the pthread TSS slot of CPython's autoTSSkey, which stays set
- * while the thread is blocked (unlike _Py_tss_tstate). Validated against
- * the tstate's own thread ids; *tstate stays 0 unless it passed. */
+/* Where the thread's PyThreadState pointer is stored, as CPython's
+ * PyGILState_GetThisThreadState() finds it: the pthread TSS slot of
+ * CPython's autoTSSkey (<= 3.14), or the thread-local _Py_tss_gilstate
+ * (3.15+). Both stay set while the thread is blocked, unlike
+ * _Py_tss_tstate. *slot is the address to read; returns an error code. */
+PYHANG_INLINE __u32 pyhang_tstate_slot(const struct pyhang_proc_config *cfg, __u64 fsbase,
+                                       __u64 *slot) {
+  __s32 key = cfg->tss_key;
+  if (cfg->tls_module == 0) {
+    *slot = fsbase + (__u64)cfg->tls_offset;
+    return PYHANG_OK;
+  }
+  if (cfg->tls_module > 0) {
+    __u64 dtv = 0, block = 0;
+    if (PYHANG_READ_USER(&dtv, sizeof(dtv), fsbase + 8) != 0) return PYHANG_ERR_TLS_READ;
+    if (PYHANG_READ_USER(&block, sizeof(block), dtv + 16 * (__u64)cfg->tls_module) != 0) {
+      return PYHANG_ERR_TLS_READ;
+    }
+    /* glibc marks a block not allocated yet with -1 (TLS_DTV_UNALLOCATED). */
+    if (block == 0 || block == (__u64)-1) return PYHANG_ERR_NO_TSTATE;
+    *slot = block + (__u64)cfg->tls_offset;
+    return PYHANG_OK;
+  }
+  if (key < 0 || key >= PYHANG_TSS_MAX_KEYS) return PYHANG_ERR_TSS_KEY;
+  if (cfg->tls_specific_1stblock < 0 || cfg->tls_specific < 0) return PYHANG_ERR_BAD_CONFIG;
+  if (key < PYHANG_TSS_FIRST_BLOCK_KEYS) {
+    *slot = fsbase + (__u64)cfg->tls_specific_1stblock + 16 * (__u64)key + 8;
+    return PYHANG_OK;
+  }
+  __u64 block = 0;
+  __u64 pointer = fsbase + (__u64)cfg->tls_specific + 8 * (__u64)(key / PYHANG_TSS_FIRST_BLOCK_KEYS);
+  if (PYHANG_READ_USER(&block, sizeof(block), pointer) != 0) return PYHANG_ERR_TSS_READ;
+  if (block == 0) return PYHANG_ERR_NO_TSTATE; /* this thread set no key in that block */
+  *slot = block + 16 * (__u64)(key % PYHANG_TSS_FIRST_BLOCK_KEYS) + 8;
+  return PYHANG_OK;
+}
+
+/* The PyThreadState bound to the thread whose thread pointer is `fsbase`
+ * and whose thread id, as the target sees it (its pid namespace), is
+ * `tid`. Validated against the tstate's own thread ids; *tstate stays 0
+ * unless it passed. */
 PYHANG_INLINE __u32 pyhang_find_tstate(const struct pyhang_proc_config *cfg, __u64 fsbase,
                                        __u32 tid, __u64 *tstate) {
   const struct pyhang_py_offsets *o = &cfg->offsets;
-  __s32 key = cfg->tss_key;
-  __u64 slot;
+  __u64 slot = 0;
   __u64 value = 0;
+  __u32 error;
   *tstate = 0;
-  if (key < 0 || key >= PYHANG_TSS_MAX_KEYS) return PYHANG_ERR_TSS_KEY;
-  if (cfg->tls_specific_1stblock < 0 || cfg->tls_specific < 0 || o->tstate_thread_id < 0) {
-    return PYHANG_ERR_BAD_CONFIG;
+  if (o->tstate_thread_id < 0) return PYHANG_ERR_BAD_CONFIG;
+  error = pyhang_tstate_slot(cfg, fsbase, &slot);
+  if (error != PYHANG_OK) return error;
+  if (PYHANG_READ_USER(&value, sizeof(value), slot) != 0) {
+    return cfg->tls_module >= 0 ? PYHANG_ERR_TLS_READ : PYHANG_ERR_TSS_READ;
   }
-  if (key < PYHANG_TSS_FIRST_BLOCK_KEYS) {
-    slot = fsbase + (__u64)cfg->tls_specific_1stblock + 16 * (__u64)key + 8;
-  } else {
-    __u64 block = 0;
-    __u64 pointer = fsbase + (__u64)cfg->tls_specific +
-                    8 * (__u64)(key / PYHANG_TSS_FIRST_BLOCK_KEYS);
-    if (PYHANG_READ_USER(&block, sizeof(block), pointer) != 0) return PYHANG_ERR_TSS_READ;
-    if (block == 0) return PYHANG_ERR_NO_TSTATE;  /* this thread set no key in that block */
-    slot = block + 16 * (__u64)(key % PYHANG_TSS_FIRST_BLOCK_KEYS) + 8;
-  }
-  if (PYHANG_READ_USER(&value, sizeof(value), slot) != 0) return PYHANG_ERR_TSS_READ;
   if (value == 0) return PYHANG_ERR_NO_TSTATE;
 
   __u64 thread_id = 0;
@@ -213,7 +241,8 @@ PYHANG_INLINE void pyhang_stack_reset(struct pyhang_stack *stack, __u32 error) {
   stack->flags = 0;
 }
 
-/* The whole walk for the thread (`fsbase`, `tid`): finds its tstate and
+/* The whole walk for the thread (`fsbase`, `tid` as the target sees it:
+ * its id in the target's pid namespace): finds its tstate and
  * copies its frames into `stack`. `buf` is PYHANG_FRAME_BUF_SIZE bytes of
  * scratch. Returns the error that prevented or cut the walk (also stored
  * in stack->error); the stack keeps whatever was copied before it. */

@@ -173,6 +173,7 @@ class Scenario {
         sampler::ComputeProcessConfig(target_->decoder());
     if (!config.ok()) return config.status();
     config_ = *std::move(config);
+    config_.record.in_pid_namespace = target_->target().in_pid_namespace() ? 1 : 0;
     if (absl::Status added = sampler_->AddTarget(workload_->pid(), config_.record); !added.ok()) {
       return added;
     }

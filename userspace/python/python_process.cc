@@ -274,6 +274,8 @@ absl::StatusOr<PythonProcess> AttachToPython(target::Target& target, memory::Mem
   if (!IsSupported(process.runtime.version)) return Unsupported(process, process.runtime.version);
   RETURN_IF_ERROR(ChooseOffsets(reader, &process));
   process.runtime.types = FindKnownTypes(process.binary);
+  process.runtime.gilstate_getter =
+      process.binary.SymbolAddress("PyGILState_GetThisThreadState").value_or(0);
   if (process.runtime.types.code == 0) {
     process.warnings.push_back("PyCode_Type not found: code objects are not type-checked");
   }

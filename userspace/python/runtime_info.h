@@ -15,6 +15,9 @@ struct RuntimeInfo {
   PythonVersion version;
   PyOffsets offsets{};
   uint64_t runtime_address = 0;  // &_PyRuntime in the target
+  // PyGILState_GetThisThreadState in the target (0 if not exported): its
+  // code says where 3.15+ keeps each thread's tstate (thread-local).
+  uint64_t gilstate_getter = 0;
   KnownTypes types;
 };
 

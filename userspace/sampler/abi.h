@@ -17,7 +17,9 @@ static_assert(sizeof(pyhang_py_offsets) % 8 == 0, "keep pyhang_py_offsets 8-byte
 static_assert(offsetof(pyhang_proc_config, tss_key) == sizeof(pyhang_py_offsets));
 static_assert(offsetof(pyhang_proc_config, frame_read_offset) == sizeof(pyhang_py_offsets) + 12);
 static_assert(offsetof(pyhang_proc_config, runtime_address) == sizeof(pyhang_py_offsets) + 16);
-static_assert(sizeof(pyhang_proc_config) == sizeof(pyhang_py_offsets) + 24,
+static_assert(offsetof(pyhang_proc_config, tls_offset) == sizeof(pyhang_py_offsets) + 24);
+static_assert(offsetof(pyhang_proc_config, tls_module) == sizeof(pyhang_py_offsets) + 32);
+static_assert(sizeof(pyhang_proc_config) == sizeof(pyhang_py_offsets) + 40,
               "ABI record changed size: update both sides");
 
 static_assert(sizeof(pyhang_frame) == 32);

@@ -50,7 +50,7 @@ constexpr absl::string_view kErrorNames[PYHANG_ERROR_COUNT] = {
     "ok",           "no_tstate",      "tss_key",         "tss_read",         "tstate_read",
     "tstate_thread_id", "tstate_native_id", "top_frame_read", "frame_read",  "truncated",
     "bad_config",   "ringbuf_full",   "kernel_stack",    "thread_map_full",  "scratch",
-    "user_regs",    "fsbase",
+    "user_regs",    "fsbase",         "tls_read",
 };
 
 constexpr absl::string_view kStatNames[PYHANG_STAT_COUNT] = {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "userspace/common/log.h"
 #include "userspace/common/status_macros.h"
+#include "userspace/sampler/tls_tstate.h"
 
 namespace pyhang::sampler {
 namespace {
@@ -151,42 +152,43 @@ absl::Status PlanFrameCopy(pyhang_proc_config* config) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder) {
-  const python::RuntimeInfo& runtime = decoder.runtime();
-  memory::MemoryReader& reader = decoder.objects().reader();
-  ProcessConfig config;
-  pyhang_proc_config& record = config.record;
-  record.offsets = runtime.offsets;
-  record.runtime_address = runtime.runtime_address;
-  RETURN_IF_ERROR(PlanFrameCopy(&record));
+namespace {
 
-  ASSIGN_OR_RETURN(std::optional<int32_t> key, ReadTssKey(reader, runtime));
-  record.tss_key = key.value_or(PYHANG_ABSENT);
-  if (!key) {
-    config.warnings.push_back(
-        "CPython's TSS key is not initialized yet: BPF cannot find thread states");
-  }
-
+std::vector<KnownThread> KnownThreads(python::Decoder& decoder, absl::Status* gone) {
   std::vector<KnownThread> threads;
   absl::StatusOr<std::vector<python::ThreadStateRecord>> records =
       decoder.thread_list().ListThreadStates();
   if (!records.ok()) {
-    if (memory::IsTargetGone(records.status())) return records.status();
+    if (memory::IsTargetGone(records.status())) *gone = records.status();
     LOG_DEBUG("thread states: ", records.status().message());
-  } else {
-    for (const python::ThreadStateRecord& thread : *records) {
-      if (thread.thread_id != 0) threads.push_back(KnownThread{thread.thread_id, thread.address});
-    }
+    return threads;
+  }
+  for (const python::ThreadStateRecord& thread : *records) {
+    if (thread.thread_id != 0) threads.push_back(KnownThread{thread.thread_id, thread.address});
+  }
+  return threads;
+}
+
+// <= 3.14: CPython's autoTSSkey and glibc's pthread_key_data layout.
+absl::Status PlanTssLookup(python::Decoder& decoder, const std::vector<KnownThread>& threads,
+                           ProcessConfig* config) {
+  memory::MemoryReader& reader = decoder.objects().reader();
+  pyhang_proc_config& record = config->record;
+  ASSIGN_OR_RETURN(std::optional<int32_t> key, ReadTssKey(reader, decoder.runtime()));
+  record.tss_key = key.value_or(PYHANG_ABSENT);
+  if (!key) {
+    config->warnings.push_back(
+        "CPython's TSS key is not initialized yet: BPF cannot find thread states");
   }
   std::optional<TssLayout> layout;
   if (key) {
     ASSIGN_OR_RETURN(layout, FindTssLayout(reader, *key, threads));
   }
-  config.tss_layout_derived = layout.has_value();
+  config->tss_layout_derived = layout.has_value();
   if (!layout) {
     layout = kGlibc236TssLayout;
     if (key) {
-      config.warnings.push_back(absl::StrFormat(
+      config->warnings.push_back(absl::StrFormat(
           "could not derive glibc's thread-specific data layout from %d thread(s); "
           "assuming glibc 2.36 (specific_1stblock at 0x%x)",
           threads.size(), kGlibc236TssLayout.specific_1stblock));
@@ -194,6 +196,70 @@ absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder) {
   }
   record.tls_specific_1stblock = layout->specific_1stblock;
   record.tls_specific = layout->specific;
+  return absl::OkStatus();
+}
+
+// 3.15+: the thread-local _Py_tss_gilstate, located from the code of
+// PyGILState_GetThisThreadState and checked against every known thread.
+absl::Status PlanTlsLookup(python::Decoder& decoder, const std::vector<KnownThread>& threads,
+                           ProcessConfig* config) {
+  memory::MemoryReader& reader = decoder.objects().reader();
+  const uint64_t getter = decoder.runtime().gilstate_getter;
+  std::optional<TlsLocation> location;
+  if (getter != 0) {
+    absl::StatusOr<std::string> code = memory::ReadBytes(reader, getter, 48);
+    if (code.ok()) {
+      ASSIGN_OR_RETURN(location, DecodeTstateGetter(reader, getter, *code));
+    } else if (memory::IsTargetGone(code.status())) {
+      return code.status();
+    }
+  }
+  if (!location) {
+    return absl::FailedPreconditionError(
+        "cannot tell where this Python keeps its thread states (PyGILState_GetThisThreadState "
+        "is missing or has an unknown shape): BPF sampling is not possible");
+  }
+  size_t matching = 0;
+  for (const KnownThread& thread : threads) {
+    std::optional<uint64_t> slot = TlsSlot(reader, *location, thread.pthread);
+    if (slot && memory::ReadPointer(reader, *slot).value_or(0) == thread.tstate) ++matching;
+  }
+  if (!threads.empty() && matching == 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the thread-local tstate found in PyGILState_GetThisThreadState (module %d, offset %d) "
+        "holds no thread's state: BPF sampling is not possible",
+        location->module, location->offset));
+  }
+  if (matching < threads.size()) {
+    LOG_DEBUG("thread-local tstate holds for ", matching, " of ", threads.size(), " threads");
+  }
+  config->record.tls_module = location->module;
+  config->record.tls_offset = location->offset;
+  config->tls_derived = true;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder) {
+  const python::RuntimeInfo& runtime = decoder.runtime();
+  ProcessConfig config;
+  pyhang_proc_config& record = config.record;
+  record.offsets = runtime.offsets;
+  record.runtime_address = runtime.runtime_address;
+  record.tss_key = PYHANG_ABSENT;
+  record.tls_module = PYHANG_ABSENT;
+  record.tls_specific_1stblock = kGlibc236TssLayout.specific_1stblock;
+  record.tls_specific = kGlibc236TssLayout.specific;
+  RETURN_IF_ERROR(PlanFrameCopy(&record));
+  absl::Status gone = absl::OkStatus();
+  std::vector<KnownThread> threads = KnownThreads(decoder, &gone);
+  RETURN_IF_ERROR(gone);
+  if (Has(runtime.offsets.runtime_tss_key)) {
+    RETURN_IF_ERROR(PlanTssLookup(decoder, threads, &config));
+  } else {
+    RETURN_IF_ERROR(PlanTlsLookup(decoder, threads, &config));
+  }
   return config;
 }
 

@@ -53,11 +53,14 @@ absl::Status PlanFrameCopy(pyhang_proc_config* config);
 struct ProcessConfig {
   pyhang_proc_config record{};
   bool tss_layout_derived = false;    // false: fell back to kGlibc236TssLayout
+  bool tls_derived = false;           // 3.15+: the thread-local tstate was located
   std::vector<std::string> warnings;  // for the user, e.g. the fallbacks taken
 };
 
 // The whole record for the process `decoder` reads. Needs an initialized
-// runtime (at least one thread state) to derive the TSS layout.
+// runtime (at least one thread state) to derive the TSS layout. On 3.15+
+// fails (kFailedPrecondition) if the thread-local tstate cannot be found:
+// a BPF sampler that finds no thread state would record nothing.
 absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder);
 
 }  // namespace pyhang::sampler
