@@ -213,7 +213,7 @@ TEST_P(DecoderTest, CodeObjectReusedAtTheSameAddressIsDecodedAgainInTheNextEpoch
   EXPECT_EQ((*codes.Get(code))->name, "new_function");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllLayouts, DecoderTest, ::testing::Values(8, 9, 10, 11, 12, 13),
+INSTANTIATE_TEST_SUITE_P(AllLayouts, DecoderTest, ::testing::ValuesIn(SupportedMinors()),
                          [](const auto& info) { return "py3" + std::to_string(info.param); });
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "tests/unit/fake_python.h"
 
+#include "tests/unit/debug_offsets_fixture.h"
+#include "userspace/python/debug_offsets.h"
+#include "userspace/python/versions.h"
+
 #include <cstring>
 #include <stdexcept>
 
@@ -21,13 +25,30 @@ void AppendSignedVarint(int64_t value, std::string* out) {
 
 }  // namespace
 
+std::vector<int> SupportedMinors() {
+  std::vector<int> minors;
+  for (const python::SupportedVersion& version : python::kSupportedVersions) minors.push_back(version.minor);
+  return minors;
+}
+
 FakePython::FakePython(python::PythonVersion version) {
   std::optional<python::PyOffsets> offsets = python::BuiltinOffsets(version);
   if (!offsets) throw std::invalid_argument("no table for this version");
   runtime_.version = version;
-  runtime_.offsets = *offsets;
   reader_.AddRegion(kBase, std::string(kSize, '\0'));
   runtime_.runtime_address = Allocate(16384);
+  // Versions whose offsets come from the target: publish a record the way
+  // the real build does, and read it back the way pyhang reads a target.
+  const python::SupportedVersion* supported = python::FindSupportedVersion(version);
+  if (supported != nullptr && supported->offsets == python::OffsetsSource::kTarget) {
+    std::string record = ForgeDebugOffsets(version.minor, version.ToHex(), false,
+                                           PublishedDebugOffsets(version.minor));
+    reader_.Poke(runtime_.runtime_address, record.data(), record.size());
+    absl::StatusOr<std::vector<std::string>> applied = python::ApplyDebugOffsets(
+        reader_, runtime_.runtime_address, version, &*offsets);
+    if (!applied.ok()) throw std::invalid_argument(std::string(applied.status().message()));
+  }
+  runtime_.offsets = *offsets;
   runtime_.types.code = Type("code");
   runtime_.types.unicode = Type("str");
   runtime_.types.bytes = Type("bytes");

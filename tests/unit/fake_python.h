@@ -12,6 +12,10 @@
 
 namespace pyhang::testing {
 
+// The minor versions of every supported 3.x (python/versions.h), so each
+// layout test covers every layout pyhang reads.
+std::vector<int> SupportedMinors();
+
 // Bump allocator over one big region of an ImageReader.
 class FakePython {
  public:

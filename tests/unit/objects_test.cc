@@ -64,7 +64,7 @@ TEST_P(ObjectsTest, TupleItems) {
   EXPECT_EQ(objects_.ReadTupleItems(fake_.Tuple({one, two}), 1)->size(), 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllLayouts, ObjectsTest, ::testing::Values(8, 9, 10, 11, 12, 13),
+INSTANTIATE_TEST_SUITE_P(AllLayouts, ObjectsTest, ::testing::ValuesIn(SupportedMinors()),
                          [](const auto& info) { return "py3" + std::to_string(info.param); });
 
 TEST(PythonFloatRepr, FollowsPythonsShortReprRules) {

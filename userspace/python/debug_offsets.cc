@@ -1,5 +1,6 @@
 #include "userspace/python/debug_offsets.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
@@ -235,6 +236,17 @@ const Layout* LayoutFor(int minor) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, size_t>> DebugOffsetsFields(int minor, size_t* record_size) {
+  std::vector<std::pair<std::string, size_t>> fields;
+  *record_size = 0;
+  const Layout* layout = LayoutFor(minor);
+  if (layout == nullptr) return fields;
+  for (const auto& [name, slot] : SlotsOf(*layout, record_size)) fields.emplace_back(name, slot.position);
+  std::sort(fields.begin(), fields.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  return fields;
+}
 
 bool HasDebugOffsetsLayout(const PythonVersion& version) {
   return version.major == 3 && LayoutFor(version.minor) != nullptr;

@@ -29,6 +29,11 @@ absl::StatusOr<std::optional<DebugOffsetsHeader>> ReadDebugOffsetsHeader(
     memory::MemoryReader& reader, uint64_t runtime_address);
 std::optional<DebugOffsetsHeader> ParseDebugOffsetsHeader(absl::string_view bytes);
 
+// The fields of `minor`'s _Py_DebugOffsets record ("group.field", byte
+// position) in order, and the record's size; empty if the layout is
+// unknown. For tests that forge records.
+std::vector<std::pair<std::string, size_t>> DebugOffsetsFields(int minor, size_t* record_size);
+
 // True if pyhang knows the layout of `version`'s _Py_DebugOffsets.
 bool HasDebugOffsetsLayout(const PythonVersion& version);
 
