@@ -15,6 +15,9 @@ packages=(
   libgtest-dev libgmock-dev python3 chromium protobuf-compiler golang-github-google-pprof-dev
   # tests: promtool and a real Prometheus for dashboards/
   prometheus
+  # tests: a Debian sid root with CPython 3.14/3.15 (tools/sid-root.sh), run
+  # chrooted, in a new pid namespace (unshare), with gdb for DWARF checks
+  debootstrap util-linux gdb
 )
 # Node.js runs the output-format tests (playwright-core, ajv, pprof-format).
 # This machine kind ships NodeSource's nodejs (with npm inside); install
