@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(pid_t pid, const Monito
   auto monitor = std::unique_ptr<Monitor>(new Monitor(options, std::move(target)));
   monitor->locks_ = std::make_unique<LockInspector>(monitor->decoder());
   monitor->gil_ = GilRangeOf(monitor->decoder());
-  monitor->sched_offset_ns_ = threads::SchedClockToMonotonicOffset();
+  if (options.timings) monitor->sched_offset_ns_ = threads::SchedClockToMonotonicOffset();
   return monitor;
 }
 
@@ -73,7 +73,9 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
   out->thread_id = py.thread_id;
   out->holds_gil = py.holds_gil;
   if (auto it = names_.find(py.thread_id); it != names_.end()) out->name = it->second;
-  absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid(), py.tid);
+  threads::KernelReadOptions read;
+  read.scheduler_times = options_.timings;
+  absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid(), py.tid, read);
   if (kernel.ok()) {
     out->verdict = threads::ClassifyKernelThread(*kernel, gil_);
     uint64_t cpu = kernel->cpu_time_ns != 0 ? kernel->cpu_time_ns
@@ -87,7 +89,7 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
     }
     out->io = DescribeIo(*kernel, out->verdict);
   }
-  out->progress_fingerprint = ProgressFingerprint(py);
+  if (options_.timings) out->progress_fingerprint = ProgressFingerprint(py);
   out->frames = std::move(py.frames);
   out->truncated = py.truncated;
   out->walk_error = std::move(py.walk_error);

@@ -23,6 +23,9 @@ struct MonitorOptions {
   size_t max_depth = 1024;
   bool locks = true;   // find lock owners (costs a value-stack scan per thread)
   bool locals = false; // read every frame's locals (dump --locals)
+  // CPU time, how long blocked threads have been blocked, and progress
+  // fingerprints: what watching over time needs, not one look (dump).
+  bool timings = true;
   python::ReprLimits repr;
 };
 

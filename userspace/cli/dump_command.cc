@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "userspace/cli/exit_codes.h"
+#include "userspace/common/huge_heap.h"
 #include "userspace/output/dump_output.h"
 #include "userspace/snapshot/snapshot.h"
 
@@ -21,6 +22,9 @@ CLI::App* AddDumpCommand(CLI::App& app, DumpArgs& args) {
 }
 
 int RunDump(const DumpArgs& args) {
+  // A dump is short and allocates a few MiB at once: fault them in 2 MiB
+  // at a time (see huge_heap.h). Not for watch/record, whose RSS is watched.
+  UseHugePagesForHeap(32 << 20);
   snapshot::SnapshotOptions options;
   options.locals = args.locals;
   options.max_depth = args.max_depth;

@@ -24,6 +24,7 @@ absl::Status Decoder::ReadStack(uint64_t tstate, const DecodeOptions& options, P
   ASSIGN_OR_RETURN(RawWalk walk, walker_.WalkRaw(*top, options.walk));
   thread->truncated = walk.truncated;
   thread->walk_error = walk.error;
+  thread->frames.reserve(walk.frames.size());
   for (const RawFrame& raw : walk.frames) {
     absl::StatusOr<PyFrame> frame = walker_.Symbolize(raw);
     if (!frame.ok()) {

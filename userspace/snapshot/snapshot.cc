@@ -22,6 +22,7 @@ absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& o
   monitor_options.max_depth = options.max_depth;
   monitor_options.locals = options.locals;
   monitor_options.repr = options.repr;
+  monitor_options.timings = false;  // one look: no durations, no CPU deltas
   absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(pid, monitor_options);
   if (!monitor.ok()) return memory::IsTargetGone(monitor.status()) ? Exited(pid) : monitor.status();
   const python::PythonProcess& process = (*monitor)->process();

@@ -88,14 +88,34 @@ bool ParseSplitNs(absl::string_view text, uint64_t* ns) {
 
 }  // namespace
 
+namespace {
+
+// The value of the "key   :   value" line of /proc/.../sched, if any.
+std::optional<absl::string_view> SchedValue(absl::string_view text, absl::string_view key) {
+  for (size_t at = text.find(key); at != absl::string_view::npos; at = text.find(key, at + 1)) {
+    if (at != 0 && text[at - 1] != '\n') continue;
+    absl::string_view rest = text.substr(at + key.size());
+    size_t colon = rest.find(':');
+    size_t end = rest.find('\n');
+    if (colon == absl::string_view::npos || (end != absl::string_view::npos && colon > end)) continue;
+    // Only spaces may stand between the key and the colon.
+    if (!absl::StripAsciiWhitespace(rest.substr(0, colon)).empty()) continue;
+    return absl::StripAsciiWhitespace(rest.substr(colon + 1, end == absl::string_view::npos
+                                                                 ? absl::string_view::npos
+                                                                 : end - colon - 1));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool ParseSched(absl::string_view text, KernelThread* thread) {
   bool found = false;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ':');
-    absl::string_view key = absl::StripAsciiWhitespace(kv.first);
-    absl::string_view value = absl::StripAsciiWhitespace(kv.second);
-    if (key == "se.exec_start") found |= ParseSplitNs(value, &thread->last_ran_sched_ns);
-    if (key == "se.sum_exec_runtime") found |= ParseSplitNs(value, &thread->cpu_time_ns);
+  if (std::optional<absl::string_view> value = SchedValue(text, "se.exec_start")) {
+    found |= ParseSplitNs(*value, &thread->last_ran_sched_ns);
+  }
+  if (std::optional<absl::string_view> value = SchedValue(text, "se.sum_exec_runtime")) {
+    found |= ParseSplitNs(*value, &thread->cpu_time_ns);
   }
   return found;
 }
@@ -115,22 +135,27 @@ std::optional<int64_t> SchedClockToMonotonicOffset() {
   return best;
 }
 
-absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid) {
+absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid,
+                                              const KernelReadOptions& options) {
   std::string base = absl::StrCat("/proc/", pid, "/task/", tid, "/");
   KernelThread thread;
   absl::StatusOr<std::string> stat = ReadFileToString(base + "stat", 4096);
   if (!stat.ok()) return stat.status();
   if (!ParseStat(*stat, &thread)) return absl::DataLossError(absl::StrCat("cannot parse ", base, "stat"));
-  // syscall needs ptrace rights; without them the state stays approximate.
-  if (absl::StatusOr<std::string> syscall = ReadFileToString(base + "syscall", 4096); syscall.ok()) {
-    ParseSyscall(*syscall, &thread);
+  // syscall needs ptrace rights; without them the state stays approximate
+  // and wchan is the only hint left.
+  absl::StatusOr<std::string> syscall = ReadFileToString(base + "syscall", 4096);
+  if (syscall.ok()) ParseSyscall(*syscall, &thread);
+  if (options.scheduler_times) {
+    if (absl::StatusOr<std::string> sched = ReadFileToString(base + "sched", 8192); sched.ok()) {
+      ParseSched(*sched, &thread);
+    }
   }
-  if (absl::StatusOr<std::string> sched = ReadFileToString(base + "sched", 8192); sched.ok()) {
-    ParseSched(*sched, &thread);
-  }
-  if (absl::StatusOr<std::string> wchan = ReadFileToString(base + "wchan", 256); wchan.ok()) {
-    thread.wchan = std::string(absl::StripAsciiWhitespace(*wchan));
-    if (thread.wchan == "0") thread.wchan.clear();
+  if (thread.syscall_status == SyscallStatus::kUnknown) {
+    if (absl::StatusOr<std::string> wchan = ReadFileToString(base + "wchan", 256); wchan.ok()) {
+      thread.wchan = std::string(absl::StripAsciiWhitespace(*wchan));
+      if (thread.wchan == "0") thread.wchan.clear();
+    }
   }
   return thread;
 }

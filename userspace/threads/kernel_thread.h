@@ -50,8 +50,15 @@ struct KernelThread {
 // the calling thread; nullopt without /proc/thread-self/sched.
 std::optional<int64_t> SchedClockToMonotonicOffset();
 
+struct KernelReadOptions {
+  // /proc/.../sched: exact CPU time and when the thread last ran (how long
+  // a blocked thread has been blocked). Watching needs them; a dump not.
+  bool scheduler_times = true;
+};
+
 // kNotFound if the thread has exited.
-absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid);
+absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid,
+                                              const KernelReadOptions& options = {});
 
 // Parsers, exposed for tests. Return false on malformed text.
 bool ParseStat(absl::string_view text, KernelThread* thread);
