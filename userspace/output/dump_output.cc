@@ -137,9 +137,12 @@ std::string DeadlockText(const analysis::Finding& deadlock) {
 }
 
 std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
-  std::string out = absl::StrCat("Process ", snapshot.pid, ": ", snapshot.command_line, "\n",
-                                 "Python v", snapshot.version.ToString(), " (",
-                                 snapshot.python_binary, ")\n");
+  std::string out = absl::StrCat("Process ", snapshot.pid);
+  if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) {
+    absl::StrAppend(&out, " [", snapshot.ns_pid, " in its pid namespace]");
+  }
+  absl::StrAppend(&out, ": ", snapshot.command_line, "\n", "Python v", snapshot.version.ToString(),
+                  " (", snapshot.python_binary, ")\n");
   for (const analysis::Finding& deadlock : snapshot.deadlocks) absl::StrAppend(&out, "\n", DeadlockText(deadlock));
   SourceLines sources(snapshot.pid);
   for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
