@@ -76,6 +76,20 @@ class StaticTest(unittest.TestCase):
                 self.assertLessEqual(used, exported, "%s: %s" % (panel["title"], target["expr"]))
 
 
+def metrics_interpreters():
+    """Debian's python3, and the sid root's 3.14 and, in a new pid namespace
+    as in a container, 3.15: the metrics must be right for all of them."""
+    interpreters = [lib.Interpreter("system-python3", "/usr/bin/python3")]
+    sid = {i.version: i for i in lib.sid_pythons({(3, 14), (3, 15)})}
+    for version, pidns in (((3, 14), False), ((3, 15), True)):
+        if version in sid:
+            interpreters.append(sid[version].with_pidns() if pidns else sid[version])
+        elif "%d.%d" % version in lib.required_pythons():
+            raise AssertionError("PYHANG_REQUIRE_PYTHONS: no CPython %d.%d in the sid root %s "
+                                 "(run tools/sid-root.sh)" % (version + (lib.SID_ROOT,)))
+    return interpreters
+
+
 class PrometheusEndToEndTest(unittest.TestCase):
     """Real Prometheus, real pyhang watch, the deadlocked demo program."""
 
@@ -90,19 +104,21 @@ class PrometheusEndToEndTest(unittest.TestCase):
             lib.kill(proc)
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def start_demo(self):
-        ready = os.path.join(self.directory, "ready")
-        demo = lib.spawn(["/usr/bin/python3", os.path.join(lib.WORKLOADS, "demo_deadlock.py"), ready])
+    def start_demo(self, interpreter):
+        """The demo's host pid, once both its threads are stuck."""
+        ready = os.path.join(self.directory, "ready-" + interpreter.label)
+        demo = lib.spawn(interpreter.argv([os.path.join(lib.WORKLOADS, "demo_deadlock.py"), ready]))
         self.processes.append(demo)
+        pid = interpreter.target_pid(demo)
         deadline = time.monotonic() + 30
         while not os.path.exists(ready):
             self.assertIsNone(demo.poll(), "demo exited")
             self.assertLess(time.monotonic(), deadline, "demo did not start")
             time.sleep(0.05)
-        return demo
+        return pid
 
     def start_watch(self, pid):
-        stderr_path = os.path.join(self.directory, "watch.err")
+        stderr_path = os.path.join(self.directory, "watch-%d.err" % pid)
         stderr = open(stderr_path, "w")
         watch = lib.spawn([lib.pyhang_binary(), "watch", "--pid", str(pid), "--hang-threshold", "1",
                            "--metrics-addr", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=stderr)
@@ -117,10 +133,12 @@ class PrometheusEndToEndTest(unittest.TestCase):
             time.sleep(0.1)
         self.fail("pyhang watch did not say where it serves metrics")
 
-    def start_prometheus(self, metrics_url):
+    def start_prometheus(self, metrics_url, label):
         target = metrics_url.split("//")[1].split("/")[0]
-        shutil.copy(os.path.join(DASHBOARDS, "alerts.yml"), self.directory)
-        config = os.path.join(self.directory, "prometheus.yml")
+        directory = os.path.join(self.directory, "prometheus-" + label)
+        os.makedirs(directory)
+        shutil.copy(os.path.join(DASHBOARDS, "alerts.yml"), directory)
+        config = os.path.join(directory, "prometheus.yml")
         with open(config, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                     "rule_files: [alerts.yml]\n"
@@ -128,7 +146,7 @@ class PrometheusEndToEndTest(unittest.TestCase):
                     "      - targets: ['%s']\n" % target)
         port = free_port()
         prometheus = lib.spawn(["prometheus", "--config.file=" + config,
-                                "--storage.tsdb.path=" + os.path.join(self.directory, "data"),
+                                "--storage.tsdb.path=" + os.path.join(directory, "data"),
                                 "--web.listen-address=127.0.0.1:%d" % port],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.processes.append(prometheus)
@@ -143,13 +161,21 @@ class PrometheusEndToEndTest(unittest.TestCase):
             return None
 
     def test_deadlock_alert_fires_from_a_real_scrape(self):
-        demo = self.start_demo()
-        metrics_url = self.start_watch(demo.pid)
+        for interpreter in metrics_interpreters():
+            with self.subTest(interpreter=interpreter.label):
+                self.deadlock_alert_fires(interpreter)
+                for proc in reversed(self.processes):
+                    lib.kill(proc)
+                self.processes = []
+
+    def deadlock_alert_fires(self, interpreter):
+        pid = self.start_demo(interpreter)
+        metrics_url = self.start_watch(pid)
         with urllib.request.urlopen(metrics_url, timeout=5) as response:
             scrape = response.read()
         lint = subprocess.run(["promtool", "check", "metrics"], input=scrape, capture_output=True)
         self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
-        base = self.start_prometheus(metrics_url)
+        base = self.start_prometheus(metrics_url, interpreter.label)
         deadline = time.monotonic() + 90
         firing = []
         while time.monotonic() < deadline and not firing:
@@ -162,7 +188,7 @@ class PrometheusEndToEndTest(unittest.TestCase):
         result = self.api(base, '/api/v1/query?query=pyhang_threads%7Bstate%3D%22deadlock%22%7D')
         self.assertEqual(float(result["data"]["result"][0]["value"][1]), 2.0)
         info = self.api(base, "/api/v1/query?query=pyhang_target_info")["data"]["result"][0]["metric"]
-        self.assertEqual(info["pid"], str(demo.pid))
+        self.assertEqual(info["pid"], str(pid))  # the host's pid, also for a container
         # Every metric the rules and the dashboard query has samples in a real
         # scrape (a family declared in the source but never set would not).
         with urllib.request.urlopen(metrics_url, timeout=5) as response:
