@@ -1,9 +1,11 @@
 """Workload for the BPF sampler integration test (Python 3.8+).
 
 Protocol on stdin/stdout, one line each:
-  -> "ready"                 the interpreter is up (main thread only)
+  -> "ready PID"             the interpreter is up (main thread only); PID is
+                             os.getpid(), its pid in its own pid namespace
   <- "go"                    start the threads
-  -> {"busy": tid, ...}      their OS thread ids, once all are running
+  -> {"busy": tid, ...}      their OS thread ids (threading.get_native_id(): in
+                             a pid namespace, that namespace's), once all run
   <- "stop"                  stop everything and exit 0
 
 Threads, each in a function whose name the test looks for:
@@ -13,6 +15,7 @@ Threads, each in a function whose name the test looks for:
   blocked_forever  blocks on a lock until "stop"
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -58,7 +61,7 @@ def blocked_forever():
 
 
 def main():
-    print("ready", flush=True)
+    print("ready %d" % os.getpid(), flush=True)
     if sys.stdin.readline().strip() != "go":
         return 1
     held_lock.acquire()

@@ -1,6 +1,8 @@
 // The three line-table decoders against CPython's own answers, for every
 // instruction of every code object in a large part of each installed
 // interpreter's standard library (tests/tools/linetable_truth.py).
+#include <iostream>
+
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/common/interpreters.h"
@@ -17,12 +19,18 @@ std::string Unhex(const std::string& hex) {
 
 TEST(LineTableTruth, EveryInstructionOfTheStdlibMatchesCPython) {
   std::vector<Interpreter> interpreters = FindInterpreters();
-  if (interpreters.empty()) GTEST_SKIP() << "no Python 3.8-3.13 interpreter found";
+  absl::Status required = CheckRequiredPythons(interpreters, Variants::kPlain);
+  ASSERT_TRUE(required.ok()) << required.message();
+  if (interpreters.empty()) {
+    if (PythonsRequired()) FAIL() << "no interpreter found, but PYHANG_REQUIRE_PYTHONS is set";
+    GTEST_SKIP() << "no supported Python interpreter found";
+  }
   for (const Interpreter& interpreter : interpreters) {
     SCOPED_TRACE(interpreter.label);
     int code = 0;
-    std::string output = RunCommand(interpreter.path + " " PYHANG_SOURCE_DIR "/tests/tools/linetable_truth.py", &code);
-    ASSERT_EQ(code, 0);
+    std::string command = interpreter.ShellCommand({PYHANG_SOURCE_DIR "/tests/tools/linetable_truth.py"});
+    std::string output = RunCommand(command, &code);
+    ASSERT_EQ(code, 0) << command;
     nlohmann::json truth = nlohmann::json::parse(output);
     std::string format = truth["format"];
     pyhang_linetable_format table_format = format == "lnotab" ? PYHANG_LNOTAB
@@ -47,6 +55,8 @@ TEST(LineTableTruth, EveryInstructionOfTheStdlibMatchesCPython) {
         }
       }
     }
+    std::cout << interpreter.label << " (" << format << "): " << checked << " instructions, "
+              << mismatches << " mismatches" << std::endl;
     EXPECT_EQ(mismatches, 0u) << "of " << checked << " instructions";
     EXPECT_GT(checked, 100000u) << "too few instructions checked to mean anything";
   }
