@@ -261,10 +261,9 @@ class Scenario {
     if (!target.ok()) return target.status();
     target_ = *std::move(target);
     absl::StatusOr<sampler::ProcessConfig> config =
-        sampler::ComputeProcessConfig(target_->decoder());
+        sampler::ComputeProcessConfig(target_->decoder(), target_->target());
     if (!config.ok()) return config.status();
     config_ = *std::move(config);
-    config_.record.in_pid_namespace = target_->target().in_pid_namespace() ? 1 : 0;
     return sampler_->AddTarget(pid_, config_.record);
   }
 

@@ -72,6 +72,14 @@ bool LockInspector::HasParkedWaiter(uint64_t lock) {
   return (state & (kMutexLocked | kMutexParked)) == (kMutexLocked | kMutexParked);
 }
 
+bool LockInspector::OwnedBy(const LockSighting& sighting, const ThreadObservation& thread) {
+  // Only an RLock records its owner; a thread never waits for an RLock it owns.
+  if (sighting.kind != LockKind::kRLock) return false;
+  const python::PyOffsets& o = decoder_.runtime().offsets;
+  return ReadPointer(decoder_.objects().reader(), sighting.lock + o.rlock_owner).value_or(0) ==
+         thread.thread_id;
+}
+
 bool LockInspector::IsExitDescriptorOf(uint64_t descriptor, uint64_t lock) {
   python::ObjectReader& objects = decoder_.objects();
   if (descriptor == 0 || descriptor % 8 != 0) return false;
@@ -117,7 +125,7 @@ std::vector<LockInspector::LockSighting> LockInspector::ScanFrame(const python::
         // 3.14+ `with lock:` keeps the unbound __exit__ descriptor and the
         // lock side by side (LOAD_SPECIAL), not a bound method.
         bool exit_pair = !values_only && i > 0 && IsExitDescriptorOf(slots[i - 1], value);
-        sightings.push_back({value, kind, exit_pair});
+        sightings.push_back({value, kind, exit_pair, values_only});
         continue;
       }
       if (values_only || value == 0 || !objects.IsInstance(value, objects.types().cfunction).value_or(false)) continue;
@@ -127,7 +135,7 @@ std::vector<LockInspector::LockSighting> LockInspector::ScanFrame(const python::
       uint64_t def = ReadPointer(reader, value + kCFunctionMethodDef).value_or(0);
       uint64_t name = def ? ReadPointer(reader, def + kMethodDefName).value_or(0) : 0;
       bool is_exit = name != 0 && memory::ReadCString(reader, name, 16).value_or("") == "__exit__";
-      sightings.push_back({self, kind, is_exit});
+      sightings.push_back({self, kind, is_exit, values_only});
     }
   };
   scan(stack, stack_slots, false);
@@ -142,13 +150,22 @@ void LockInspector::FindWaitedLock(ThreadObservation& thread) {
   thread.waits_for_notification = IsConditionWait(thread.frames.front());
   const bool has_sem = Has(decoder_.runtime().offsets.lock_sem);
   for (size_t i = 0; i < std::min<size_t>(2, thread.frames.size()); ++i) {
-    for (const LockSighting& sighting : ScanFrame(thread.frames[i], /*locals_too=*/true)) {
+    std::vector<LockSighting> sightings = ScanFrame(thread.frames[i], /*locals_too=*/true);
+    // The value stack from its top down, then the locals: the lock being
+    // acquired is the `self` of the call in progress, the topmost one.
+    // Locks held by the same frame (an outer `with`) sit below it.
+    std::stable_partition(sightings.begin(), sightings.end(),
+                          [](const LockSighting& s) { return !s.from_locals; });
+    auto locals = std::find_if(sightings.begin(), sightings.end(),
+                               [](const LockSighting& s) { return s.from_locals; });
+    std::reverse(sightings.begin(), locals);
+    for (const LockSighting& sighting : sightings) {
       LockRef ref = Ref(sighting.lock, sighting.kind);
       // <= 3.13 the kernel sleeps on the lock's own sem_t. 3.14+ PyMutex
       // waiters sleep on their own parking-lot semaphore; the lock they
       // wait for is the one marked "held, with a parked waiter".
       bool waited = has_sem ? ref.futex != 0 && futex >= ref.futex && futex < ref.futex + kSemSize
-                            : HasParkedWaiter(sighting.lock);
+                            : HasParkedWaiter(sighting.lock) && !OwnedBy(sighting, thread);
       if (waited) {
         if (!has_sem) ref.futex = futex;
         thread.waiting_for = ref;

@@ -39,6 +39,7 @@ class LockInspector {
     uint64_t lock = 0;
     LockKind kind = LockKind::kNone;
     bool bound_exit = false;  // the lock's __exit__, i.e. a `with` block is open
+    bool from_locals = false;  // seen among the fast locals, not on the value stack
   };
 
   LockKind KindOf(uint64_t object);
@@ -46,6 +47,7 @@ class LockInspector {
   std::vector<LockSighting> ScanFrame(const python::PyFrame& frame, bool locals_too);
   bool IsHeld(uint64_t lock, LockKind kind);
   bool HasParkedWaiter(uint64_t lock);
+  bool OwnedBy(const LockSighting& sighting, const ThreadObservation& thread);
   bool IsExitDescriptorOf(uint64_t descriptor, uint64_t lock);
   void FindWaitedLock(ThreadObservation& thread);
   void AddWithBlockHolds(std::vector<ThreadObservation>& threads);

@@ -29,6 +29,7 @@ void WatchStats::AddObservation(const ProcessObservation& observation) {
     ThreadCounts& counts = alive[thread.tid];
     if (auto it = threads_.find(thread.tid); it != threads_.end()) counts = it->second;
     counts.name = thread.name;
+    counts.ns_tid = thread.ns_tid;
     counts.cpu_ns += thread.cpu_ns;
     ++counts.looks;
     counts.gil_looks += thread.holds_gil;
@@ -46,6 +47,7 @@ WatchSummary WatchStats::Build(double window_s, size_t top_n) {
     ThreadShare share;
     share.tid = tid;
     share.name = counts.name;
+    share.ns_tid = counts.ns_tid;
     share.cpu = window_s > 0 ? std::min(1.0, counts.cpu_ns / (window_s * 1e9)) : 0;
     share.gil = counts.looks ? static_cast<double>(counts.gil_looks) / counts.looks : 0;
     summary.threads.push_back(std::move(share));

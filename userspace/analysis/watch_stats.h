@@ -25,6 +25,7 @@ struct FunctionShare {
 
 struct ThreadShare {
   int64_t tid = 0;
+  int64_t ns_tid = 0;  // in the target's pid namespace
   std::string name;
   threads::ThreadState state = threads::ThreadState::kUnknown;
   double cpu = 0;  // fraction of one CPU over the window
@@ -58,6 +59,7 @@ class WatchStats {
   };
   struct ThreadCounts {
     std::string name;
+    int64_t ns_tid = 0;
     uint64_t cpu_ns = 0;
     uint64_t looks = 0;
     uint64_t gil_looks = 0;

@@ -101,11 +101,13 @@ std::string ThreadLabel(int64_t tid, const std::string& name) {
 ordered_json SummaryJson(const WatchHeader& header, const analysis::WatchSummary& summary, size_t open_findings) {
   ordered_json threads = ordered_json::array();
   for (const analysis::ThreadShare& thread : summary.threads) {
-    threads.push_back({{"tid", thread.tid},
-                       {"name", thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name)},
-                       {"state", threads::StateName(thread.state)},
-                       {"cpu", Round3(thread.cpu)},
-                       {"gil", Round3(thread.gil)}});
+    ordered_json item = {{"tid", thread.tid}};
+    if (thread.ns_tid != 0 && thread.ns_tid != thread.tid) item["ns_tid"] = thread.ns_tid;
+    item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
+    item["state"] = threads::StateName(thread.state);
+    item["cpu"] = Round3(thread.cpu);
+    item["gil"] = Round3(thread.gil);
+    threads.push_back(std::move(item));
   }
   ordered_json top = ordered_json::array();
   for (const analysis::FunctionShare& function : summary.top) {

@@ -281,7 +281,7 @@ PyOffsets Python313() {
 // layouts drift inside a minor version: 3.14.5 moved every interpreter
 // field after `gc`). The fields below belong to structs whose layout is
 // fixed within a minor version; values from the DWARF of Debian's 3.14.10
-// and 3.15.2 (python3.1x-dbg), checked by tests/tools/dwarf_offsets.py.
+// and 3.15.2 (python3.1x-dbg), checked by tests/unit/dwarf_offsets_test.cc.
 PyOffsets Python314() {
   PyOffsets o = AllAbsent();
   o.version_hex = 0x030e00f0;

@@ -23,8 +23,7 @@ absl::StatusOr<std::unique_ptr<BpfSource>> BpfSource::Create(pid_t pid, const Bp
   auto source = std::unique_ptr<BpfSource>(new BpfSource(options, std::move(target)));
   python::Decoder& decoder = source->target_->decoder();
   source->gil_ = analysis::GilRangeOf(decoder);
-  ASSIGN_OR_RETURN(ProcessConfig config, ComputeProcessConfig(decoder));
-  config.record.in_pid_namespace = source->target_->target().in_pid_namespace() ? 1 : 0;
+  ASSIGN_OR_RETURN(ProcessConfig config, ComputeProcessConfig(decoder, source->target_->target()));
   for (const std::string& warning : config.warnings) LOG_WARNING(warning);
   SamplerOptions sampler_options;
   sampler_options.frequency_hz = static_cast<uint32_t>(options.rate_hz);

@@ -263,4 +263,12 @@ absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder) {
   return config;
 }
 
+absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder,
+                                                   const target::Target& target) {
+  ASSIGN_OR_RETURN(ProcessConfig config, ComputeProcessConfig(decoder));
+  // Its tstates record the thread ids of its own pid namespace.
+  config.record.in_pid_namespace = target.in_pid_namespace() ? 1 : 0;
+  return config;
+}
+
 }  // namespace pyhang::sampler

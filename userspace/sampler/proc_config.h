@@ -16,6 +16,7 @@
 #include "userspace/python/decoder.h"
 #include "userspace/python/runtime_info.h"
 #include "userspace/sampler/abi.h"
+#include "userspace/target/target.h"
 
 namespace pyhang::sampler {
 
@@ -61,6 +62,11 @@ struct ProcessConfig {
 // runtime (at least one thread state) to derive the TSS layout. On 3.15+
 // fails (kFailedPrecondition) if the thread-local tstate cannot be found:
 // a BPF sampler that finds no thread state would record nothing.
+// `target` says how the process relates to pyhang (its pid namespace);
+// pass the one `decoder` reads.
+absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder,
+                                                   const target::Target& target);
+// For memory images (tests): a process in pyhang's own pid namespace.
 absl::StatusOr<ProcessConfig> ComputeProcessConfig(python::Decoder& decoder);
 
 }  // namespace pyhang::sampler
