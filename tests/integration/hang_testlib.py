@@ -47,18 +47,26 @@ class WorkloadError(Exception):
 
 
 class Workload:
-    """python WORKLOAD DIRECTORY ARGS..., its output in DIRECTORY/workload.log."""
+    """python WORKLOAD DIRECTORY ARGS..., its output in DIRECTORY/workload.log.
+
+    The workload reports threading.get_native_id() ids, which in a pid
+    namespace are the namespace's: wait_ready() turns every thread's "tid"
+    in ready.json into the host id (what pyhang prints as `tid`), keeping the
+    workload's own as "ns_tid", and marks() does the same, so the tests
+    compare host ids throughout."""
 
     def __init__(self, interpreter, script, args, directory):
         self.interpreter = interpreter
         self.directory = directory
         os.makedirs(directory, exist_ok=True)
         self.script = os.path.join(lib.WORKLOADS, script)
-        self.argv = [interpreter.path, self.script, directory] + [str(a) for a in args]
+        self.args = [directory] + [str(a) for a in args]
+        self.argv = interpreter.argv([self.script] + self.args)
         self.log_path = os.path.join(directory, "workload.log")
         with open(self.log_path, "wb") as log:
             self.proc = lib.spawn(self.argv, stdout=log, stderr=log)
-        self.pid = self.proc.pid
+        self.pid = None         # the Python's host pid, known once it is ready
+        self.ns_to_host = {}    # {the workload's thread id: host thread id}
         self.ready = None
         self.go_time = None
 
@@ -86,8 +94,35 @@ class Workload:
                 raise WorkloadError("workload not ready within %ss; output:\n%s"
                                     % (timeout, self.log_tail()))
             time.sleep(0.02)
-        self.ready = self.read_json("ready.json")
-        return self.ready
+        ready = self.read_json("ready.json")
+        self.pid = self.interpreter.target_pid(self.proc)
+        if ready["pid"] != lib.ns_pid_of(self.pid):
+            raise WorkloadError("ready.json says pid %s, but process %d is %d in its pid "
+                                "namespace" % (ready["pid"], self.pid, lib.ns_pid_of(self.pid)))
+        if (ready["pid"] != self.pid) != self.interpreter.pidns:
+            raise WorkloadError("os.getpid() is %s in the workload, %d on the host: expected %s"
+                                % (ready["pid"], self.pid, "a new pid namespace"
+                                   if self.interpreter.pidns else "the host's pid namespace"))
+        self.ns_to_host = lib.ns_ids(self.pid)
+        for thread in ready["threads"]:
+            thread["ns_tid"] = thread["tid"]
+            thread["tid"] = self.host_tid(thread["ns_tid"])
+        self.ready = ready
+        return ready
+
+    def host_tid(self, ns_tid):
+        """The host id of the workload's thread `ns_tid` (its get_native_id())."""
+        if ns_tid not in self.ns_to_host:
+            self.ns_to_host.update(lib.ns_ids(self.pid))
+        if ns_tid not in self.ns_to_host:
+            raise WorkloadError("the workload's thread %s is no live thread of process %d "
+                                "(NSpid in /proc/%d/task/*/status)" % (ns_tid, self.pid,
+                                                                      self.pid))
+        return self.ns_to_host[ns_tid]
+
+    def ns_of_host(self):
+        """{host tid: the workload's id} of its registered threads."""
+        return {t["tid"]: t["ns_tid"] for t in self.ready["threads"]}
 
     def touch(self, name):
         with open(self.path(name), "w"):
@@ -98,13 +133,14 @@ class Workload:
         self.touch("go")
 
     def marks(self, timeout=5):
-        """{tid: CLOCK_MONOTONIC seconds the thread got stuck}, {} if none came."""
+        """{host tid: CLOCK_MONOTONIC seconds the thread got stuck}, {} if none came."""
         deadline = time.monotonic() + timeout
         while not os.path.exists(self.path("stuck.json")):
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 return {}
             time.sleep(0.02)
-        return {int(tid): moment for tid, moment in self.read_json("stuck.json")["marks"].items()}
+        return {self.host_tid(int(tid)): moment
+                for tid, moment in self.read_json("stuck.json")["marks"].items()}
 
     def tids(self, role=None):
         return [t["tid"] for t in self.ready["threads"] if role is None or t["role"] == role]
@@ -122,11 +158,12 @@ class Workload:
         """A one-line shell command that reproduces this run by hand: `prelude`
         runs first (in $D), `args` replace the workload's arguments after the
         directory, `background` runs beside the watch."""
-        script = os.path.relpath(self.script, lib.REPO)
         if args is None:
-            args = " ".join(shlex.quote(a) for a in self.argv[3:])
-        line = "cd %s && D=$(mktemp -d) && %s{ %s %s \"$D\" %s & } && P=$! && sleep 1.5 && " % (
-            shlex.quote(lib.REPO), prelude, shlex.quote(self.interpreter.path), script, args)
+            args = " ".join(shlex.quote(a) for a in self.args[1:])
+        # The script's absolute path: a chrooted interpreter does not keep the cwd.
+        line = "cd %s && D=$(mktemp -d) && %s{ %s %s \"$D\" %s & } && P=$! && sleep 1.5 && %s" % (
+            shlex.quote(lib.REPO), prelude, self.interpreter.shell_prefix(),
+            shlex.quote(self.script), args, self.interpreter.shell_target_pid())
         if go:
             line += "touch \"$D/go\" && "
         if background:

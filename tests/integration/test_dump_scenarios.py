@@ -1,11 +1,18 @@
 """`pyhang dump` against real interpreters, compared with the interpreter's own view.
 
-For every CPython 3.8-3.13 found (pyenv, /usr/bin/python3, a symlink venv and a
---copies venv) the module starts tests/workloads/dump_scenarios.py, which
+For every supported CPython found (pyenv, /usr/bin/python3, the sid root's
+3.14/3.15 chrooted, a symlink venv, a --copies venv, and pid-namespace twins
+of the newest pyenv build, /usr/bin/python3 and the sid ones: see
+pyhang_testlib) the module starts tests/workloads/dump_scenarios.py, which
 records sys._current_frames() once all its threads are blocked, and runs
 `pyhang dump --pid PID --json`, `--json --locals` and the text form once the
 recorder thread is gone. The workload is killed right after the dumps; the
 tests below then compare each dump with the truth, one subTest per interpreter.
+
+Inside a pid namespace the truth's ids (threading.get_native_id(),
+os.getpid()) are the namespace's. They are mapped to host ids through
+/proc/PID/task/TID/status (NSpid:) while the workload lives: the dump's
+`tid`/`pid` must be the host ids, its `ns_tid`/`ns_pid` the truth's.
 
 Run: PYHANG_BIN=build/pyhang /usr/bin/python3 -m unittest -v test_dump_scenarios
 """
@@ -37,10 +44,13 @@ class Run:
         self.dump_errors = {}  # "json" | "locals" -> why there is no parsed JSON
         self.tasks_before = set()
         self.tasks_after = set()
+        self.pid = None         # the host pid of the workload's Python
+        self.ns_pid = None      # its pid in its own pid namespace (truth["pid"])
+        self.ns_of_host = {}    # {host tid: ns tid} of its threads, from /proc
 
     @property
     def label(self):
-        return "%s (%s)" % (self.interpreter.label, self.interpreter.path)
+        return "%s (%s)" % (self.interpreter.label, self.interpreter.where())
 
     @property
     def version(self):
@@ -55,15 +65,45 @@ def read_stderr(path):
         return ""
 
 
+def to_host_ids(run, ns_to_host):
+    """Rewrites the truth's thread ids (the namespace's) to host ids, keeping
+    the namespace's as "ns_tid". Returns None, or why some could not be mapped."""
+    unknown = []
+
+    def host(ns_tid):
+        if ns_tid not in ns_to_host:
+            unknown.append(ns_tid)
+        return ns_to_host.get(ns_tid)
+
+    for thread in run.truth["threads"] + [run.truth["busy"], run.truth["locals"]]:
+        thread["ns_tid"] = thread["tid"]
+        thread["tid"] = host(thread["ns_tid"])
+    if unknown:
+        return "no live thread has the namespace ids %s (NSpid in /proc/%d/task/*/status)" % (
+            sorted(set(unknown)), run.pid)
+    return None
+
+
+def namespace_problems(run):
+    """Was the workload launched the way its interpreter says? (The
+    namespace checks below would prove nothing otherwise.)"""
+    differ = run.ns_pid != run.pid
+    if differ != run.interpreter.pidns:
+        return "os.getpid() is %d in the workload, %d on the host: %s" % (
+            run.ns_pid, run.pid, "expected a new pid namespace" if run.interpreter.pidns
+            else "expected the host's pid namespace")
+    return None
+
+
 def run_workload(interpreter, directory):
     run = Run(interpreter)
-    if interpreter.path.startswith("ERROR:"):
-        run.error = "could not create the interpreter: " + interpreter.path
+    if interpreter.error:
+        run.error = "the interpreter cannot be used: " + interpreter.error
         return run
     truth_path = os.path.join(directory, "truth-%s.json" % interpreter.label)
     log_path = os.path.join(directory, "workload-%s.log" % interpreter.label)
     with open(log_path, "wb") as log:
-        proc = lib.spawn([interpreter.path, SCENARIOS, truth_path], stdout=log, stderr=log)
+        proc = lib.spawn(interpreter.argv([SCENARIOS, truth_path]), stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 120
         while not os.path.exists(truth_path):
@@ -81,17 +121,27 @@ def run_workload(interpreter, directory):
         if "error" in run.truth:
             run.error = "workload recorder failed: %s" % run.truth["error"]
             return run
-        recorder = run.truth["recorder_tid"]
+        run.pid = interpreter.target_pid(proc)
+        run.ns_pid = run.truth["pid"]
+        run.error = namespace_problems(run)
+        if run.error:
+            return run
+        recorder = run.truth["recorder_tid"]  # the namespace's id
         deadline = time.monotonic() + 30
-        while recorder in lib.tasks_of(proc.pid):
+        while recorder in lib.ns_ids(run.pid):
             if time.monotonic() > deadline:
                 run.error = "recorder thread %d did not exit within 30s" % recorder
                 return run
             time.sleep(0.01)
-        run.tasks_before = lib.tasks_of(proc.pid)
+        run.tasks_before = lib.tasks_of(run.pid)
+        ns_to_host = lib.ns_ids(run.pid)
+        run.ns_of_host = {host: ns for ns, host in ns_to_host.items()}
+        run.error = to_host_ids(run, ns_to_host)
+        if run.error:
+            return run
         for key, flags in (("json", ["--json"]), ("locals", ["--json", "--locals"]),
                            ("text", [])):
-            result = lib.run_pyhang(["dump", "--pid", proc.pid] + flags)
+            result = lib.run_pyhang(["dump", "--pid", run.pid] + flags)
             run.results[key] = result
             if key == "text":
                 continue
@@ -103,25 +153,29 @@ def run_workload(interpreter, directory):
             except ValueError as error:
                 run.dump_errors[key] = "pyhang printed invalid JSON (%s): %s" % (
                     error, lib.describe(result))
-        run.tasks_after = lib.tasks_of(proc.pid)
+        run.tasks_after = lib.tasks_of(run.pid)
         if proc.poll() is not None:
             run.error = "workload died during the dumps (exit %s); output:\n%s" % (
                 proc.returncode, read_stderr(log_path))
+    except lib.LaunchError as error:
+        run.error = str(error)
     finally:
         lib.kill(proc)
     return run
 
 
 def setUpModule():
+    started = time.monotonic()
+    lib.pyhang_binary()  # fail early, with a clear message, if it is missing
     directory = lib.temp_dir("pyhang-dump-it-")
     INTERPRETERS[:] = lib.discover_interpreters(directory)
-    sys.stderr.write("interpreters: %s\n" % ", ".join(
-        "%s=%s" % (i.label, i.path) for i in INTERPRETERS))
-    lib.pyhang_binary()  # fail early, with a clear message, if it is missing
+    sys.stderr.write("interpreters: %s\n" % lib.describe_interpreters(INTERPRETERS))
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         futures = {i.label: pool.submit(run_workload, i, directory) for i in INTERPRETERS}
         for label, future in futures.items():
             RUNS[label] = future.result()
+    sys.stderr.write("dump scenarios ran in %.1f s on %d interpreters\n" % (
+        time.monotonic() - started, len(INTERPRETERS)))
 
 
 def tearDownModule():
@@ -136,7 +190,10 @@ def frame_text(frame):
 
 
 def thread_text(thread):
-    return "thread %s %r (%s)" % (thread["tid"], thread["name"], thread.get("scenario", "?"))
+    ns = thread.get("ns_tid")
+    return "thread %s%s %r (%s)" % (thread["tid"], " [%s in its pid namespace]" % ns
+                                     if ns not in (None, thread["tid"]) else "",
+                                     thread["name"], thread.get("scenario", "?"))
 
 
 def limited(problems):
@@ -151,7 +208,8 @@ class DumpScenarioTest(unittest.TestCase):
     def runs(self):
         """One Run per interpreter; wrap each in self.for_interpreter(run)."""
         if not INTERPRETERS:
-            self.fail("no CPython 3.8-3.13 interpreter found")
+            self.fail("no supported CPython found (%s)" % lib.versions_text(
+                lib.supported_versions()))
         return [RUNS[interpreter.label] for interpreter in INTERPRETERS]
 
     def for_interpreter(self, run):
@@ -322,9 +380,7 @@ class DumpScenarioTest(unittest.TestCase):
         for run in self.runs():
             with self.for_interpreter(run):
                 dump = self.dump_of(run)
-                problems = []
-                if dump.get("pid") != run.truth["pid"]:
-                    problems.append("pid %r, expected %r" % (dump.get("pid"), run.truth["pid"]))
+                problems = lib.ns_pid_problems(dump, run.pid, run.ns_pid)
                 if dump.get("python_version") != run.truth["python_version"]:
                     problems.append("python_version %r, expected %r (platform.python_version())"
                                     % (dump.get("python_version"), run.truth["python_version"]))
@@ -350,8 +406,32 @@ class DumpScenarioTest(unittest.TestCase):
                     problems.append("tids missing: %s" % sorted(missing))
                 for tid in tids:
                     if tid not in run.tasks_before or tid not in run.tasks_after:
-                        problems.append("tid %r is not in /proc/%d/task" % (tid, run.truth["pid"]))
+                        problems.append("tid %r is not in /proc/%d/task" % (tid, run.pid))
                 self.fail_with(run, "thread list", problems)
+
+    def test_namespace_ids(self):
+        """`tid` is the host id and `ns_tid` the thread's id in the target's pid
+        namespace (what threading.get_native_id() said there), present exactly
+        where they differ; the same for `pid` and `ns_pid`. In a new pid
+        namespace every thread has an ns_tid, outside one none has."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                for key in ("json", "locals"):
+                    dump = self.dump_of(run, key)
+                    threads = dump.get("threads", [])
+                    problems = lib.ns_pid_problems(dump, run.pid, run.ns_pid)
+                    problems += lib.ns_id_problems(threads, run.ns_of_host)
+                    with_ns = [t.get("tid") for t in threads if "ns_tid" in t]
+                    if run.interpreter.pidns and len(with_ns) != len(threads):
+                        problems.append("%d of %d threads have an ns_tid" % (len(with_ns),
+                                                                             len(threads)))
+                    if not run.interpreter.pidns and with_ns:
+                        problems.append("threads %s have an ns_tid outside a pid namespace"
+                                        % with_ns[:10])
+                    if not threads:
+                        problems.append("no threads at all")
+                    self.fail_with(run, "ids in `dump %s`" % " ".join(
+                        ["--json"] + (["--locals"] if key == "locals" else [])), problems)
 
     # --- states, GIL, busy thread --------------------------------------------
 

@@ -1,10 +1,15 @@
 """`pyhang watch` hang detection against real programs (GitHub issue 4).
 
-For every CPython 3.8-3.13 found (pyenv, /usr/bin/python3) each scenario is
-a real program, tests/workloads/hang_*.py, that reports its threads' OS ids
+For every supported CPython found (pyenv, /usr/bin/python3, the sid root's
+3.14/3.15 chrooted, and pid-namespace twins of the newest pyenv build,
+/usr/bin/python3 and the sid ones: see pyhang_testlib) each scenario is a
+real program, tests/workloads/hang_*.py, that reports its threads' OS ids
 and names in a ready file, waits until `pyhang watch --json` is attached, then
 gets stuck and records the moment it did (see hang_common.py). The findings
-must have the right kind on exactly the right threads, with their evidence:
+must have the right kind on exactly the right threads, with their evidence.
+In a pid namespace the workload's ids are the namespace's: hang_testlib maps
+them to host ids, which findings must carry as `tid`, with the workload's own
+as `ns_tid`.
 
   deadlock  `with` blocks, bare acquire(), RLocks, a three-thread cycle; and
             `pyhang dump --json` shows the same cycles
@@ -19,8 +24,8 @@ detection latency; the target exiting with findings open; a churning thread
 list with one stuck thread; a busy loop watched for 8 s (first and last
 interpreter only) must stay one open finding.
 
-Scheduling (2 CPUs): the 60 s no-false-findings watches of all interpreters
-run at the same time, while the blocking scenarios (no CPU needed) run beside
+Scheduling (2 CPUs): the 60 s no-false-findings watches run IDLE_PARALLEL
+interpreters at a time, while the blocking scenarios (no CPU needed) run beside
 them; the CPU-hungry loop scenarios run afterwards, one at a time (a busy
 loop beside a CPU-bound worker gets at most half a CPU; sharing the machine
 further would starve it below what pyhang calls a loop).
@@ -48,6 +53,12 @@ SETTLE_S = 1.0             # watch on after the expected findings, for extra one
 WATCH_LIMIT_S = 60         # -d of the scenario watches (they are stopped earlier)
 IDLE_WATCH_S = 60          # the no-false-findings watch, default threshold
 BLOCKING_PARALLEL = 8      # blocking scenarios at a time
+# Idle watches at a time. Each idle workload has a CPU-bound worker, and the
+# pyhang processes of the blocking scenarios beside them need CPU to report
+# in time: with all 13 interpreters' idle watches at once, detection latency
+# reached 1.3 s of its 1.5 s bar (it was 0.6 s with the 7 interpreters of
+# before). 7 at a time, as before, costs ~20 s (a second wave).
+IDLE_PARALLEL = 7
 CPU_PARALLEL = 1           # loop scenarios at a time (each wants a whole CPU)
 REQUIRE_BPF = os.environ.get("PYHANG_REQUIRE_BPF") == "1"
 
@@ -80,7 +91,7 @@ class Run:
 
     @property
     def label(self):
-        return "%s %s (%s)" % (self.scenario, self.interpreter.label, self.interpreter.path)
+        return "%s %s (%s)" % (self.scenario, self.interpreter.label, self.interpreter.where())
 
     def repro(self):
         if self.workload is None:
@@ -257,17 +268,16 @@ def collect(key, future):
 def setUpModule():
     started = time.monotonic()
     directory = lib.temp_dir("pyhang-hangs-it-")
-    INTERPRETERS[:] = lib.discover_interpreters_without_venvs()
-    sys.stderr.write("interpreters: %s\n" % ", ".join(
-        "%s=%s" % (i.label, i.path) for i in INTERPRETERS))
     lib.pyhang_binary()  # fail early, with a clear message, if it is missing
+    INTERPRETERS[:] = lib.discover_interpreters_without_venvs()
+    sys.stderr.write("interpreters: %s\n" % lib.describe_interpreters(INTERPRETERS))
     try:
         SETUP["spin_library"] = hl.build_spin_library(directory)
     except (OSError, RuntimeError, subprocess.SubprocessError) as error:
         SETUP["spin_error"] = str(error)
-    # Phase 1: the 60 s idle watches, all at once, and beside them the
-    # blocking scenarios, which need no CPU.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(INTERPRETERS))) as idle, \
+    # Phase 1: the 60 s idle watches, IDLE_PARALLEL at a time, and beside
+    # them the blocking scenarios, which need no CPU.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=IDLE_PARALLEL) as idle, \
             concurrent.futures.ThreadPoolExecutor(max_workers=BLOCKING_PARALLEL) as pool:
         idle_runs = {i.label: idle.submit(run_idle, i, directory) for i in INTERPRETERS}
         blocking = {(s, i.label): pool.submit(run_scenario, s, i, directory)
@@ -323,7 +333,8 @@ class HangTest(unittest.TestCase):
 
     def runs(self, scenario):
         if not INTERPRETERS:
-            self.fail("no CPython 3.8-3.13 interpreter found")
+            self.fail("no supported CPython found (%s)" % lib.versions_text(
+                lib.supported_versions()))
         return [RUNS[(scenario, i.label)] for i in INTERPRETERS]
 
     def for_interpreter(self, run):
@@ -387,6 +398,8 @@ class HangTest(unittest.TestCase):
                 elif listed[tid].get("name") != ready_names.get(tid):
                     problems.append("finding #%s: thread %s named %r, the workload calls it %r" % (
                         hang.get("id"), tid, listed[tid].get("name"), ready_names.get(tid)))
+            problems += ["finding #%s: %s" % (hang.get("id"), p) for p in lib.ns_id_problems(
+                hang.get("threads") or [], run.workload.ns_of_host())]
         return problems + self.end_problems(run, end_reason)
 
     def end_problems(self, run, reason):
@@ -502,7 +515,9 @@ class HangTest(unittest.TestCase):
                     ready = run.workload.ready
                     by_role = {t["role"]: t["tid"] for t in ready["threads"]}
                     (kind, tids), = run.expected
-                    problems = []
+                    problems = lib.ns_pid_problems(dump, run.workload.pid, ready["pid"])
+                    problems += lib.ns_id_problems(dump.get("threads") or [],
+                                                   run.workload.ns_of_host())
                     deadlocks = dump.get("deadlocks")
                     if not isinstance(deadlocks, list) or len(deadlocks) != 1:
                         problems.append("\"deadlocks\" is %r, expected one cycle" % (deadlocks,))

@@ -1,6 +1,8 @@
 """`pyhang record` against real interpreters: accuracy, output files, bad input.
 
-- Accuracy, on every CPython 3.8-3.13 found (pyenv, /usr/bin/python3):
+- Accuracy, on every supported CPython found in the host's pid namespace
+  (pyenv, /usr/bin/python3, the sid root's 3.14/3.15 chrooted) and on one
+  pid-namespace twin (the sid root's newest, when there is one):
   tests/workloads/record_split.py has a thread calling f() then g() every
   ~300 us, ~70/30, and reports the CPU time it spent in each, measured with
   time.thread_time_ns(), every 20 ms. `pyhang record -f raw --threads -r 1000`
@@ -19,9 +21,11 @@
   (one stderr line, exit 1 or 2, quick); the target exiting mid-recording (the
   samples so far are written with their stacks, one line says it exited,
   exit 0); the /proc sampler (with one named root per thread).
-- `--mode wall` on every interpreter (tests/workloads/record_lock_wait.py):
-  the thread blocked on a Lock shows a [lock_wait] leaf under its own stack,
-  and no thread has more counts than the recording's duration x rate.
+- `--mode wall` on every interpreter, pid-namespace twins included
+  (tests/workloads/record_lock_wait.py): the thread blocked on a Lock shows
+  a [lock_wait] leaf under its own stack, the spinners' counts carry their
+  Python stacks, and no thread has more counts than the recording's
+  duration x rate.
 
 Run: PYHANG_BIN=build/pyhang /usr/bin/python3 -m unittest -v test_record
 (as root: BPF). PYHANG_RECORD_SECONDS=N records N s per interpreter for the
@@ -124,11 +128,15 @@ class Summary:
 
 class Workload:
     """A workload whose stdout is read by a thread: its first line, then lines
-    of numbers, each kept with nothing else (record_split.py's reports)."""
+    of numbers, each kept with nothing else (record_split.py's reports).
+    `pid` is the Python's host pid (the launcher's child in a pid namespace)."""
 
-    def __init__(self, argv, ready_timeout=60):
-        self.argv = argv
-        self.proc = lib.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def __init__(self, interpreter, args, ready_timeout=60):
+        self.interpreter = interpreter
+        if interpreter.error:
+            raise AssertionError("%s cannot be used: %s" % (interpreter.label, interpreter.error))
+        self.argv = interpreter.argv(args)
+        self.proc = lib.spawn(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.first = None
         self.reports = []  # (monotonic_ns, f_ns, g_ns, rounds, cpu_ns)
         self._ready = threading.Event()
@@ -136,8 +144,21 @@ class Workload:
         self._reader.start()
         if not self._ready.wait(ready_timeout) or self.first is None:
             lib.kill(self.proc)
-            raise AssertionError("`%s` did not start: %r" % (" ".join(argv), self.first))
-        self.pid = self.proc.pid
+            raise AssertionError("`%s` did not start: %r" % (" ".join(self.argv), self.first))
+        try:
+            self.pid = interpreter.target_pid(self.proc)
+        except lib.LaunchError as error:
+            lib.kill(self.proc)
+            raise AssertionError(str(error))
+
+    def host_tids(self, ns_tids):
+        """The host ids of the workload's threads `ns_tids` (its get_native_id()s)."""
+        ns_to_host = lib.ns_ids(self.pid)
+        missing = [t for t in ns_tids if t not in ns_to_host]
+        if missing:
+            raise AssertionError("threads %s of the workload are no live threads of process "
+                                 "%d" % (missing, self.pid))
+        return [ns_to_host[t] for t in ns_tids]
 
     def _read(self):
         try:
@@ -219,7 +240,7 @@ class AccuracyRun:
 
     @property
     def label(self):
-        return "%s (%s)" % (self.interpreter.label, self.interpreter.path)
+        return "%s (%s)" % (self.interpreter.label, self.interpreter.where())
 
     @property
     def measured(self):
@@ -245,8 +266,8 @@ class AccuracyRun:
 def run_accuracy(interpreter, directory):
     run = AccuracyRun(interpreter)
     try:
-        workload = Workload([interpreter.path, SPLIT, "--ratio", "0.7", "--period-us", "300",
-                             "--seconds", str(ACCURACY_MAX_S + 60)])
+        workload = Workload(interpreter, [SPLIT, "--ratio", "0.7", "--period-us", "300",
+                                          "--seconds", str(ACCURACY_MAX_S + 60)])
     except AssertionError as error:
         run.error = str(error)
         return run
@@ -334,12 +355,21 @@ def run_accuracy(interpreter, directory):
     return run
 
 
+def accuracy_interpreters():
+    """Every interpreter in the host's pid namespace, and one pid-namespace
+    twin, the last (the sid root's newest when there is one: both container
+    shapes at once). More twins would add a 20 s recording each; wall mode
+    below runs all of them, briefly."""
+    interpreters = lib.discover_interpreters_without_venvs()
+    return lib.in_host_namespace(interpreters) + [i for i in interpreters if i.pidns][-1:]
+
+
 class AccuracyTest(unittest.TestCase):
     """One recording per interpreter, two interpreters at a time."""
 
     @classmethod
     def setUpClass(cls):
-        cls.interpreters = lib.discover_interpreters_without_venvs()
+        cls.interpreters = accuracy_interpreters()
         cls.runs = []
         if not cls.interpreters:
             return
@@ -360,7 +390,8 @@ class AccuracyTest(unittest.TestCase):
 
     def setUp(self):
         if not self.interpreters:
-            self.fail("no CPython 3.8-3.13 interpreter found (pyenv or /usr/bin/python3)")
+            self.fail("no supported CPython found (%s)" % lib.versions_text(
+                lib.supported_versions()))
 
     def usable_runs(self):
         """Runs that got as far as a profile; the others fail their subTest."""
@@ -419,9 +450,10 @@ class AccuracyTest(unittest.TestCase):
 # --- helpers for the single recordings ---------------------------------------
 
 def default_interpreter():
-    interpreters = lib.discover_interpreters_without_venvs()
+    interpreters = lib.in_host_namespace(lib.discover_interpreters_without_venvs())
     if not interpreters:
-        raise AssertionError("no CPython 3.8-3.13 interpreter found")
+        raise AssertionError("no supported CPython found (%s)" % lib.versions_text(
+            lib.supported_versions()))
     by_label = {i.label: i for i in interpreters}
     return by_label.get("system-python3", interpreters[-1])
 
@@ -571,7 +603,7 @@ class RecordTest(unittest.TestCase):
 
     def start_split(self, interpreter=None, extra=()):
         interpreter = interpreter or default_interpreter()
-        return Workload([interpreter.path, SPLIT, "--seconds", "60"] + list(extra))
+        return Workload(interpreter, [SPLIT, "--seconds", "60"] + list(extra))
 
     # --- output files of a real recording -----------------------------------------
 
@@ -830,10 +862,10 @@ class WallModeTest(unittest.TestCase):
                 return None, None, "the harness failed:\n" + traceback.format_exc()
 
         def record_unguarded(interpreter):
-            workload = Workload([interpreter.path, LOCK_WAIT, "60"])
+            workload = Workload(interpreter, [LOCK_WAIT, "60"])
             try:
-                tids = dict(zip(("waiter", "spinner-1", "spinner-2"),
-                                (int(x) for x in workload.first.split()[1:4])))
+                tids = dict(zip(("waiter", "spinner-1", "spinner-2"), workload.host_tids(
+                    [int(x) for x in workload.first.split()[1:4]])))
                 output = os.path.join(directory, "wall-%s.txt" % interpreter.label)
                 result = lib.run_pyhang(["record", "-p", workload.pid, "-o", output, "-f",
                                          "raw", "--threads", "--mode", "wall", "-r", cls.RATE,
@@ -851,7 +883,8 @@ class WallModeTest(unittest.TestCase):
 
     def setUp(self):
         if not self.interpreters:
-            self.fail("no CPython 3.8-3.13 interpreter found (pyenv or /usr/bin/python3)")
+            self.fail("no supported CPython found (%s)" % lib.versions_text(
+                lib.supported_versions()))
 
     def each(self):
         """(interpreter, tids, parsed stacks, raw text) of the recordings that
@@ -896,6 +929,36 @@ class WallModeTest(unittest.TestCase):
                 self.assertLessEqual(other, 0.05 * lock_wait,
                                      "%s: the waiter shows %d outside [lock_wait]:\n%s" % (
                                          interpreter.label, other, text[:3000]))
+
+    def test_spinners_keep_their_python_stacks(self):
+        """Each spinner's counts, on CPU or waiting for the GIL, carry its
+        Python stack: `thread TID "spinner-N";..._bootstrap...;spin` (then
+        [gil_wait] or nothing) for >= 95% of them. Counts alone would pass a
+        sampler that finds no thread state (e.g. one matching namespace tids
+        against host tids) and records bare native addresses."""
+        for interpreter, tids, stacks, text in self.each():
+            with self.subTest(interpreter=interpreter.label):
+                for name in ("spinner-1", "spinner-2"):
+                    good = bad = 0
+                    for frames, count in stacks:
+                        root = THREAD_ROOT.match(frames[0])
+                        if not root or int(root.group(1)) != tids[name]:
+                            continue
+                        names = [function_of(label) for label in frames[1:]]
+                        if names and names[-1] == "[gil_wait]":
+                            names = names[:-1]
+                        if len(frames) > 1 and BOOTSTRAP.match(frames[1]) and \
+                                names[-1:] == ["spin"]:
+                            good += count
+                        else:
+                            bad += count
+                    self.assertGreaterEqual(
+                        good, 0.95 * (good + bad),
+                        "%s: %s (%d): %d of %d counts without its Python stack (..."
+                        "_bootstrap;...;spin):\n%s" % (interpreter.label, name, tids[name], bad,
+                                                       good + bad, text[:3000]))
+                    self.assertGreater(good + bad, 0, "%s: no counts for %s" % (
+                        interpreter.label, name))
 
     def test_no_thread_has_more_time_than_the_recording(self):
         """In wall mode a thread's counts add up to the time it was observed:

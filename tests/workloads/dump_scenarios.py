@@ -241,13 +241,15 @@ def spin():
 def task_state(tid):
     """(stat state letter, first word of /proc/.../syscall), or None if gone."""
     try:
-        with open("/proc/self/task/%d/stat" % tid) as f:
+        # Bytes: the comm field is the thread's name cut to 15 bytes (3.14+
+        # names OS threads), which can end inside a UTF-8 character.
+        with open("/proc/self/task/%d/stat" % tid, "rb") as f:
             stat = f.read()
         with open("/proc/self/task/%d/syscall" % tid) as f:
             syscall = f.read().split()
     except OSError:
         return None
-    return stat[stat.rfind(")") + 2], (syscall[0] if syscall else "")
+    return chr(stat[stat.rfind(b")") + 2]), (syscall[0] if syscall else "")
 
 
 def other_tasks(me):
