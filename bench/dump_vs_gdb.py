@@ -26,11 +26,13 @@ ROOT = os.path.dirname(HERE)
 
 
 def start_target(python, workdir, threads, depth):
+    """python: an interpreter path, or an argv prefix that runs one (e.g. chrooted)."""
     ready = os.path.join(workdir, "ready")
     stalls = os.path.join(workdir, "stalls.log")
     open(stalls, "w").close()
-    process = subprocess.Popen([python, os.path.join(HERE, "workloads", "deep_threads.py"),
-                                ready, stalls, str(threads), str(depth)])
+    launcher = list(python) if isinstance(python, (list, tuple)) else [python]
+    process = subprocess.Popen(launcher + [os.path.join(HERE, "workloads", "deep_threads.py"),
+                                           ready, stalls, str(threads), str(depth)])
     deadline = time.monotonic() + 60
     while not os.path.exists(ready):
         if time.monotonic() > deadline or process.poll() is not None:
