@@ -3,8 +3,11 @@
 // once interpreted by the sampler, must equal what python::FrameWalker
 // walks itself; and finding the thread state through glibc's TSS slots must
 // work and be validated. No kernel, no root.
+#include <cstring>
 #include <memory>
 #include <optional>
+
+#include <cstring>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -361,6 +364,103 @@ std::vector<int> MinorsWithTssKey() {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLayouts, BpfWalkTest, ::testing::ValuesIn(MinorsWithTssKey()),
+                         [](const auto& info) { return "py3" + std::to_string(info.param); });
+
+// 3.15+: no TSS key; each thread's tstate is the thread-local
+// _Py_tss_gilstate. ComputeProcessConfig reads its place off the code of
+// PyGILState_GetThisThreadState (the exact bytes of Debian's builds), and
+// the BPF walk must then find every thread's tstate through it.
+class BpfWalkTlsTest : public BpfWalkTest {
+ protected:
+  // A struct pthread with room below it for the static TLS block, as glibc
+  // lays out the initial thread's TLS on x86_64 (variant II).
+  uint64_t MakeTlsPthread() { return fake_.Allocate(0x2000) + 0x1000; }
+
+  // The getter's code in the target; `bytes` its machine code.
+  void PlaceGetter(const std::string& bytes) {
+    uint64_t code = fake_.Allocate(bytes.size() + 16);
+    fake_.reader().Poke(code, bytes.data(), bytes.size());
+    fake_.runtime().gilstate_getter = code;
+  }
+};
+
+TEST_P(BpfWalkTlsTest, StaticTlsOfTheInterpreterBinary) {
+  // python3.15: endbr64; mov %fs:0xffffffffffffffd8,%rax; ret
+  PlaceGetter(std::string("\xf3\x0f\x1e\xfa\x64\x48\x8b\x04\x25\xd8\xff\xff\xff\xc3", 14));
+  uint64_t pthread = MakeTlsPthread();
+  uint64_t tstate = fake_.AddThread(pthread, kTid);
+  fake_.PutU64(pthread - 0x28, tstate);
+  PushMixedChain(tstate);
+  absl::StatusOr<sampler::ProcessConfig> config = sampler::ComputeProcessConfig(decoder_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->tls_derived);
+  EXPECT_EQ(config->record.tls_module, 0);
+  EXPECT_EQ(config->record.tls_offset, -0x28);
+  std::unique_ptr<pyhang_stack> stack = BpfWalk(config->record, pthread);
+  EXPECT_EQ(stack->error, PYHANG_OK) << sampler::ErrorName(stack->error);
+  EXPECT_EQ(stack->tstate, tstate);
+  ExpectSameFrames(Interpret(*stack).value(), Reference(tstate), Reference(tstate).frames.size());
+}
+
+TEST_P(BpfWalkTlsTest, DynamicTlsOfASharedLibpython) {
+  // libpython3.15.so: lea tls_index(%rip),%rdi; call __tls_get_addr;
+  // mov 0x28(%rax),%rax, with tls_index = {module 2, offset 0} at GOT.
+  const uint64_t got = fake_.Allocate(16);
+  fake_.PutU64(got, 2);
+  fake_.PutU64(got + 8, 0);
+  std::string code("\xf3\x0f\x1e\xfa\x55\x48\x89\xe5\x48\x8d\x3d\0\0\0\0"
+                   "\xe8\0\0\0\0\x5d\x48\x8b\x80\x28\0\0\0\xc3", 29);
+  uint64_t code_address = fake_.Allocate(64);
+  int32_t relative = static_cast<int32_t>(got - (code_address + 15));  // after the lea
+  std::memcpy(code.data() + 11, &relative, 4);
+  fake_.reader().Poke(code_address, code.data(), code.size());
+  fake_.runtime().gilstate_getter = code_address;
+  uint64_t pthread = MakeTlsPthread();
+  uint64_t tstate = fake_.AddThread(pthread, kTid);
+  // dtv = *(tp + 8); libpython's block = dtv[2].val; the variable at +0x28.
+  uint64_t dtv = fake_.Allocate(64);
+  uint64_t block = fake_.Allocate(0x100);
+  fake_.PutU64(pthread + 8, dtv);
+  fake_.PutU64(dtv + 16 * 2, block);
+  fake_.PutU64(block + 0x28, tstate);
+  PushMixedChain(tstate);
+  absl::StatusOr<sampler::ProcessConfig> config = sampler::ComputeProcessConfig(decoder_);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->record.tls_module, 2);
+  EXPECT_EQ(config->record.tls_offset, 0x28);
+  std::unique_ptr<pyhang_stack> stack = BpfWalk(config->record, pthread);
+  EXPECT_EQ(stack->error, PYHANG_OK) << sampler::ErrorName(stack->error);
+  EXPECT_EQ(stack->tstate, tstate);
+  ExpectSameFrames(Interpret(*stack).value(), Reference(tstate), Reference(tstate).frames.size());
+
+  // A thread whose libpython TLS block is not allocated yet (glibc: -1).
+  uint64_t other = MakeTlsPthread();
+  uint64_t other_dtv = fake_.Allocate(64);
+  fake_.PutU64(other + 8, other_dtv);
+  fake_.PutU64(other_dtv + 16 * 2, ~uint64_t{0});
+  EXPECT_EQ(BpfWalk(config->record, other)->error, PYHANG_ERR_NO_TSTATE);
+}
+
+TEST_P(BpfWalkTlsTest, UnknownGetterCodeRefusesToSample) {
+  PlaceGetter(std::string(32, '\x90'));  // nops: no TLS load to be found
+  uint64_t pthread = MakeTlsPthread();
+  fake_.AddThread(pthread, kTid);
+  absl::StatusOr<sampler::ProcessConfig> config = sampler::ComputeProcessConfig(decoder_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("BPF sampling is not possible"));
+}
+
+std::vector<int> MinorsWithThreadLocalTstate() {
+  std::vector<int> minors;
+  for (int minor : SupportedMinors()) {
+    std::optional<python::PyOffsets> offsets = python::BuiltinOffsets({3, minor, 0});
+    if (offsets && !python::Has(offsets->runtime_tss_key)) minors.push_back(minor);
+  }
+  return minors;
+}
+
+INSTANTIATE_TEST_SUITE_P(ThreadLocalTstate, BpfWalkTlsTest,
+                         ::testing::ValuesIn(MinorsWithThreadLocalTstate()),
                          [](const auto& info) { return "py3" + std::to_string(info.param); });
 
 }  // namespace
