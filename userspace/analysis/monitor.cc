@@ -31,6 +31,11 @@ threads::GilRange GilRangeOf(python::Decoder& decoder) {
 
 absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(pid_t pid, const MonitorOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<python::PythonTarget> target, python::PythonTarget::AttachLive(pid, kCachePages));
+  return Create(std::move(target), options);
+}
+
+absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(std::unique_ptr<python::PythonTarget> target,
+                                                         const MonitorOptions& options) {
   auto monitor = std::unique_ptr<Monitor>(new Monitor(options, std::move(target)));
   monitor->locks_ = std::make_unique<LockInspector>(monitor->decoder());
   monitor->gil_ = GilRangeOf(monitor->decoder());

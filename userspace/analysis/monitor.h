@@ -35,6 +35,11 @@ threads::GilRange GilRangeOf(python::Decoder& decoder);
 
 class Monitor {
  public:
+  // Over an attached target. The monitor reads each thread's kernel state
+  // from /proc/PID/task/TID, so the target is a live process.
+  static absl::StatusOr<std::unique_ptr<Monitor>> Create(std::unique_ptr<python::PythonTarget> target,
+                                                         const MonitorOptions& options);
+  // Attaches to the live process `pid` first.
   static absl::StatusOr<std::unique_ptr<Monitor>> Create(pid_t pid, const MonitorOptions& options);
 
   // One look. kUnavailable once the process has exited.
