@@ -27,10 +27,21 @@ is stopped with SIGINT once the workload has reported "done", while the
 target is still alive (samples taken just before a target exits are another
 matter: tests/integration/test_record.py looks at those).
 
+--python picks the target's interpreter: a path (default /usr/bin/python3),
+or sid:PATH for an interpreter inside the Debian sid root ($PYHANG_SID_ROOT,
+default /var/cache/pyhang/sid-root; tools/sid-root.sh builds it), e.g.
+--python sid:/usr/bin/python3.15. That one runs chrooted, in a private mount
+namespace with /tmp and the repository bound at the same paths, through
+unshare, sh and chroot, which all exec: the pid pyhang records is Python's.
+The bind mounts are made before Python starts, i.e. before "ready", so they
+are outside every timed span.
+
 Usage: sudo bench/record_overhead.py [--runs 5] [--work-seconds 1.0]
-                                     [--threads 1,8] [--python PATH]
+                                     [--threads 1,8] [--python PATH|sid:PATH]
+                                     [--pyhang PATH]
                                      [--long [--minutes 10]] [--rss-only]
-Needs: root (BPF), build/pyhang (tools/build.sh). Stdlib only.
+Needs: root (BPF), build/pyhang (tools/build.sh; --pyhang takes a copy, so
+that a rebuild during a run cannot change the binary). Stdlib only.
 """
 import argparse
 import os
@@ -50,6 +61,14 @@ SUMMARY = re.compile(r"(?:process (\d+) exited; )?wrote (.+): (\d+) samples in (
                      r"\((\d+) lost, (\d+) torn, (\d+) errors\)")
 RATES = (100, 1000)
 MIB = 1024 * 1024
+DEFAULT_SID_ROOT = "/var/cache/pyhang/sid-root"
+
+# Bind /tmp and the repository (the workload) into the root at the same
+# paths, in a private mount namespace, then chroot; unshare (no -f), sh and
+# chroot all exec, so the launched pid is Python's.
+CHROOT_SCRIPT = ('R=$1; REPO=$2; PY=$3; shift 3; '
+                 'mount --bind /tmp "$R/tmp" && mkdir -p "$R$REPO" && '
+                 'mount --bind "$REPO" "$R$REPO" && exec chroot "$R" "$PY" "$@"')
 
 
 def die(message):
@@ -96,11 +115,46 @@ def attached(pid, cpus):
     return perf >= cpus and links >= 1
 
 
+# --- interpreters -------------------------------------------------------------------
+
+def launcher(spec):
+    """argv prefix that runs the interpreter named by --python (PATH or sid:PATH)."""
+    if spec.startswith("sid:"):
+        root = os.environ.get("PYHANG_SID_ROOT") or DEFAULT_SID_ROOT
+        interpreter = spec[len("sid:"):]
+        if not os.path.isdir(root):
+            die("no sid root at %s (build it with tools/sid-root.sh)" % root)
+        if not os.access(root + interpreter, os.X_OK):
+            die("%s not found in the sid root %s (tools/sid-root.sh installs it)" % (
+                interpreter, root))
+        if not shutil.which("unshare") or not shutil.which("chroot"):
+            die("unshare or chroot missing (util-linux, coreutils)")
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", CHROOT_SCRIPT,
+                "sh", root, ROOT, interpreter]
+    if not os.access(spec, os.X_OK):
+        die("%s not found" % spec)
+    return [spec]
+
+
+def describe_python(spec, argv):
+    """'SPEC (Python X.Y.Z[, chrooted into ROOT])' as the interpreter reports itself."""
+    result = subprocess.run(argv + ["-c", "import sys; print(sys.version.split()[0])"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            timeout=60)
+    if result.returncode != 0:
+        die("%s does not run: %s" % (spec, result.stderr.strip()[-2000:]))
+    where = ""
+    if spec.startswith("sid:"):
+        where = ", chrooted into %s" % (os.environ.get("PYHANG_SID_ROOT") or DEFAULT_SID_ROOT)
+    return "%s (Python %s%s)" % (spec, result.stdout.strip(), where)
+
+
 # --- processes -------------------------------------------------------------------
 
 class Workload:
     def __init__(self, python, args):
-        self.proc = subprocess.Popen([python, WORKLOAD] + [str(a) for a in args],
+        """python: the argv prefix of launcher()."""
+        self.proc = subprocess.Popen(python + [WORKLOAD] + [str(a) for a in args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
@@ -212,9 +266,9 @@ def one_run(args, threads, units, mode, workdir):
 
 def overhead(args, workdir):
     units = int(subprocess.check_output(
-        [args.python, WORKLOAD, "calibrate", str(args.work_seconds)]).decode().strip())
+        args.python + [WORKLOAD, "calibrate", str(args.work_seconds)]).decode().strip())
     print("target: %s, %d work units per thread (~%.1f s of CPU each), %d runs per mode, "
-          "interleaved" % (args.python, units, args.work_seconds, args.runs))
+          "interleaved" % (args.python_label, units, args.work_seconds, args.runs))
     modes = ["none"] + [str(rate) for rate in RATES]
     rows = []
     for threads in args.threads:
@@ -362,8 +416,13 @@ def main():
                         help="CPU seconds of work per thread")
     parser.add_argument("--threads", default="1,8", help="thread counts, comma-separated")
     parser.add_argument("--python", default="/usr/bin/python3"
-                        if os.access("/usr/bin/python3", os.X_OK) else sys.executable)
-    parser.add_argument("--pyhang", default=os.path.join(ROOT, "build", "pyhang"))
+                        if os.access("/usr/bin/python3", os.X_OK) else sys.executable,
+                        help="the target's interpreter: PATH, or sid:PATH for one in the "
+                        "Debian sid root ($PYHANG_SID_ROOT, default %s), run chrooted "
+                        "(e.g. sid:/usr/bin/python3.15)" % DEFAULT_SID_ROOT)
+    parser.add_argument("--pyhang", default=os.path.join(ROOT, "build", "pyhang"),
+                        help="the pyhang binary (default build/pyhang; pass a copy to be "
+                        "safe from rebuilds during the run)")
     parser.add_argument("--long", action="store_true", help="also the long RSS run")
     parser.add_argument("--minutes", type=float, default=None,
                         help="length of the RSS run (default 10; implies --long)")
@@ -383,12 +442,16 @@ def main():
         die("run as root: pyhang record needs BPF")
     if not os.access(args.pyhang, os.X_OK):
         die("%s not found: run tools/build.sh" % args.pyhang)
+    python_spec = args.python
+    args.python = launcher(python_spec)
+    args.python_label = describe_python(python_spec, args.python)
 
     workdir = tempfile.mkdtemp(prefix="pyhang-record-bench-")
     try:
         print("pyhang: %s (%s)" % (args.pyhang, subprocess.run(
             [args.pyhang, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True).stdout.strip()))
+        print("python: %s" % args.python_label)
         print("machine: %d CPUs, load average %s" % (
             os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
         if not args.rss_only:
