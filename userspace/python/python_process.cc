@@ -164,6 +164,31 @@ absl::Status FreeThreaded(const PythonProcess& process) {
       ", which pyhang does not support yet (default builds only)"));
 }
 
+// Lays the target's _Py_DebugOffsets over the table: mismatches become
+// warnings, a malformed record or a missing required field an error.
+absl::Status ApplyTargetOffsets(memory::MemoryReader& reader, PythonProcess* process) {
+  RuntimeInfo& runtime = process->runtime;
+  absl::StatusOr<std::vector<std::string>> mismatches =
+      ApplyDebugOffsets(reader, runtime.runtime_address, runtime.version, &runtime.offsets);
+  if (!mismatches.ok()) {
+    if (memory::IsTargetGone(mismatches.status())) return mismatches.status();
+    return absl::Status(mismatches.status().code(),
+                        absl::StrCat("process ", process->pid, " (Python ", runtime.version.ToString(),
+                                     "): ", mismatches.status().message()));
+  }
+  for (std::string& mismatch : *mismatches) {
+    process->warnings.push_back(absl::StrCat("_Py_DebugOffsets differs from the table: ", mismatch));
+  }
+  for (const auto& [name, field] : kRequiredFields) {
+    if (!Has(runtime.offsets.*field)) {
+      return absl::DataLossError(absl::StrCat("process ", process->pid, " (Python ",
+                                              runtime.version.ToString(), "): _Py_DebugOffsets lacks ",
+                                              name));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ChooseOffsets(memory::MemoryReader& reader, PythonProcess* process) {
   RuntimeInfo& runtime = process->runtime;
   const SupportedVersion* supported = FindSupportedVersion(runtime.version);
@@ -188,25 +213,7 @@ absl::Status ChooseOffsets(memory::MemoryReader& reader, PythonProcess* process)
         ", a pre-release; pyhang reads final releases of ", runtime.version.major, ".",
         runtime.version.minor));
   }
-  absl::StatusOr<std::vector<std::string>> mismatches =
-      ApplyDebugOffsets(reader, runtime.runtime_address, runtime.version, &runtime.offsets);
-  if (!mismatches.ok()) {
-    if (memory::IsTargetGone(mismatches.status())) return mismatches.status();
-    return absl::Status(mismatches.status().code(),
-                        absl::StrCat("process ", process->pid, " (Python ", runtime.version.ToString(),
-                                     "): ", mismatches.status().message()));
-  }
-  for (std::string& mismatch : *mismatches) {
-    process->warnings.push_back(absl::StrCat("_Py_DebugOffsets differs from the table: ", mismatch));
-  }
-  for (const auto& [name, field] : kRequiredFields) {
-    if (!Has(runtime.offsets.*field)) {
-      return absl::DataLossError(absl::StrCat("process ", process->pid, " (Python ",
-                                              runtime.version.ToString(), "): _Py_DebugOffsets lacks ",
-                                              name));
-    }
-  }
-  return absl::OkStatus();
+  return ApplyTargetOffsets(reader, process);
 }
 
 }  // namespace
