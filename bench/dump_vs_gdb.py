@@ -7,6 +7,9 @@ heartbeat thread that records every stall of the process (see
 workloads/deep_threads.py). For each tool: wall time per run (median of
 several runs) and how long it stopped the target (the longest heartbeat
 gap inside the tool's run, next to the longest gap with no tool running).
+Native stacks too: `pyhang dump --native` (BPF copies every thread's
+stack without stopping it, libdwfl unwinds) next to gdb's `thread apply
+all bt`, which stops the process as py-spy/pystack --native do.
 
 Usage: sudo bench/dump_vs_gdb.py [--runs N] [--gdb-runs N] [--python PATH]
 Needs: root (gdb attaches with ptrace), gdb and python3.11-dbg
@@ -25,14 +28,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def start_target(python, workdir, threads, depth):
+def start_target(python, workdir, threads, depth, extra=()):
     """python: an interpreter path, or an argv prefix that runs one (e.g. chrooted)."""
     ready = os.path.join(workdir, "ready")
     stalls = os.path.join(workdir, "stalls.log")
     open(stalls, "w").close()
     launcher = list(python) if isinstance(python, (list, tuple)) else [python]
     process = subprocess.Popen(launcher + [os.path.join(HERE, "workloads", "deep_threads.py"),
-                                           ready, stalls, str(threads), str(depth)])
+                                           ready, stalls, str(threads), str(depth)] + list(extra))
     deadline = time.monotonic() + 60
     while not os.path.exists(ready):
         if time.monotonic() > deadline or process.poll() is not None:
@@ -112,6 +115,12 @@ def main():
         gdb = measure("gdb py-bt", ["gdb", "-p", pid, "-batch", "-ex", "thread apply all py-bt"],
                       args.gdb_runs, stall_log,
                       lambda out: out.count("in descend") >= expected_frames - 3 * args.threads)
+        native = measure("pyhang dump --native", [args.pyhang, "dump", "--pid", pid, "--native",
+                                                  "--no-source"], args.runs, stall_log,
+                         lambda out: out.count("[native]") >= args.threads * 5)
+        gdb_bt = measure("gdb bt", ["gdb", "-p", pid, "-batch", "-ex", "set pagination off",
+                                    "-ex", "thread apply all bt"], args.gdb_runs, stall_log,
+                         lambda out: out.count("\n#") >= args.threads * 5)
     finally:
         target.kill()
         target.wait()
@@ -121,11 +130,13 @@ def main():
     print("heartbeat stalls > 5 ms with no tool running (2 s): longest %.1f ms" % noise)
     print("%-20s %6s %12s %10s %10s %18s" % ("tool", "runs", "median ms", "min ms", "max ms",
                                               "stopped ms (med/max)"))
-    for row in (pyhang, pyhang_json, gdb):
+    for row in (pyhang, pyhang_json, gdb, native, gdb_bt):
         print("%-20s %6d %12.1f %10.1f %10.1f %10.1f / %.1f" % (
             row["name"], row["runs"], row["median_ms"], row["min_ms"], row["max_ms"],
             row["stopped_median_ms"], row["stopped_max_ms"]))
     print("speedup of pyhang dump over gdb (median/median): %.0fx" % (gdb["median_ms"] / pyhang["median_ms"]))
+    print("speedup of pyhang dump --native over gdb bt (median/median): %.1fx" % (
+        gdb_bt["median_ms"] / native["median_ms"]))
 
 
 if __name__ == "__main__":

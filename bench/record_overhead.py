@@ -36,9 +36,13 @@ unshare, sh and chroot, which all exec: the pid pyhang records is Python's.
 The bind mounts are made before Python starts, i.e. before "ready", so they
 are outside every timed span.
 
+--native adds the modes "100 Hz native" and "1000 Hz native" (record
+--native: each sample's stack copied by BPF and unwound; goal: slowdown
+<= 3% at 100 Hz, <= 50 us of pyhang's CPU per native sample).
+
 Usage: sudo bench/record_overhead.py [--runs 5] [--work-seconds 1.0]
                                      [--threads 1,8] [--python PATH|sid:PATH]
-                                     [--pyhang PATH]
+                                     [--pyhang PATH] [--native]
                                      [--long [--minutes 10]] [--rss-only]
 Needs: root (BPF), build/pyhang (tools/build.sh; --pyhang takes a copy, so
 that a rebuild during a run cannot change the binary). Stdlib only.
@@ -60,6 +64,17 @@ WORKLOAD = os.path.join(HERE, "workloads", "record_cpu_work.py")
 SUMMARY = re.compile(r"(?:process (\d+) exited; )?wrote (.+): (\d+) samples in ([\d.]+) s "
                      r"\((\d+) lost, (\d+) torn, (\d+) errors\)")
 RATES = (100, 1000)
+NATIVE = "+native"  # mode suffix: record --native
+
+
+def mode_rate(mode):
+    return int(mode[:-len(NATIVE)] if mode.endswith(NATIVE) else mode)
+
+
+def mode_label(mode):
+    if mode == "none":
+        return "none"
+    return "%d Hz%s" % (mode_rate(mode), " native" if mode.endswith(NATIVE) else "")
 MIB = 1024 * 1024
 DEFAULT_SID_ROOT = "/var/cache/pyhang/sid-root"
 
@@ -248,7 +263,8 @@ def one_run(args, threads, units, mode, workdir):
             workload.finish()
             return {"wall": wall, "cpu": cpu}
         output = os.path.join(workdir, "t%d-%s.txt" % (threads, mode))
-        pyhang = Pyhang(args.pyhang, workload.pid, mode, output)
+        extra = ["--native"] if mode.endswith(NATIVE) else []
+        pyhang = Pyhang(args.pyhang, workload.pid, mode_rate(mode), output, extra)
         try:
             attach_ns = run_time_ns(pyhang.pid)
             wall, cpu = workload.go_and_wait()
@@ -270,6 +286,8 @@ def overhead(args, workdir):
     print("target: %s, %d work units per thread (~%.1f s of CPU each), %d runs per mode, "
           "interleaved" % (args.python_label, units, args.work_seconds, args.runs))
     modes = ["none"] + [str(rate) for rate in RATES]
+    if args.native:
+        modes += [str(rate) + NATIVE for rate in RATES]
     rows = []
     for threads in args.threads:
         results = {mode: [] for mode in modes}
@@ -299,7 +317,7 @@ def print_overhead(rows):
         for mode, runs in results.items():
             wall = median([r["wall"] for r in runs])
             cpu = median([r["cpu"] for r in runs])
-            label = "none" if mode == "none" else "%s Hz" % mode
+            label = mode_label(mode)
             slow = "" if mode == "none" else "%+.2f%%" % (100 * (wall / base_wall - 1))
             cpu_slow = "" if mode == "none" else "%+.2f%%" % (100 * (cpu / base_cpu - 1))
             print("%-8d %-7s %10.3f %10s %10.3f %10s   %s" % (
@@ -316,24 +334,25 @@ def print_overhead(rows):
                 continue
             per_sample = [1e6 * r["steady_cpu"] / r["samples"] for r in runs if r["samples"]]
             print("%-8d %-7s %9d %12.1f %12.1f %14.1f %16.2f" % (
-                threads, "%s Hz" % mode, median([r["samples"] for r in runs]),
+                threads, mode_label(mode), median([r["samples"] for r in runs]),
                 1e3 * median([r["attach_cpu"] for r in runs]),
                 1e3 * median([r["steady_cpu"] for r in runs]),
                 1e3 * median([r["pyhang_cpu"] for r in runs]), median(per_sample)))
     print("    (us/sample = ms per 1,000 samples; goal < 10, austin ~50)")
     for threads, results in rows:
-        # The cost of one more sample, without what every recording pays
-        # (polling /proc ten times a second, writing the file): the
-        # difference between the 1 kHz and the 100 Hz runs.
-        low, high = results.get(str(RATES[0]), []), results.get(str(RATES[-1]), [])
-        if low and high:
-            extra_cpu = median([r["steady_cpu"] for r in high]) - median(
-                [r["steady_cpu"] for r in low])
-            extra_samples = median([r["samples"] for r in high]) - median(
-                [r["samples"] for r in low])
-            if extra_samples > 0:
-                print("    %d thread(s): marginal cost %.2f us per sample (%d Hz vs %d Hz)" % (
-                    threads, 1e6 * extra_cpu / extra_samples, RATES[-1], RATES[0]))
+        for suffix in ("", NATIVE):
+            marginal(threads, results, suffix)
+    if any(NATIVE in mode for _, results in rows for mode in results):
+        print("    native: what --native adds per sample (copy, unwind, merge), same rate:")
+        for threads, results in rows:
+            for rate in RATES:
+                plain, native = results.get(str(rate), []), results.get(str(rate) + NATIVE, [])
+                if not plain or not native:
+                    continue
+                per = [1e6 * r["steady_cpu"] / r["samples"] for r in native if r["samples"]]
+                base = [1e6 * r["steady_cpu"] / r["samples"] for r in plain if r["samples"]]
+                print("    %d thread(s), %d Hz: %.2f us per native sample, %.2f us more than "
+                      "without --native" % (threads, rate, median(per), median(per) - median(base)))
     print()
     print("(c) lost / torn / errors, summed over all runs")
     for threads, results in rows:
@@ -341,9 +360,26 @@ def print_overhead(rows):
             if mode == "none":
                 continue
             print("%-8d %-7s samples %8d   lost %d   torn %d   errors %d" % (
-                threads, "%s Hz" % mode, sum(r["samples"] for r in runs),
+                threads, mode_label(mode), sum(r["samples"] for r in runs),
                 sum(r["lost"] for r in runs), sum(r["torn"] for r in runs),
                 sum(r["errors"] for r in runs)))
+
+
+def marginal(threads, results, suffix):
+    """The cost of one more sample, without what every recording pays
+    (polling /proc ten times a second, writing the file): the difference
+    between the 1 kHz and the 100 Hz runs."""
+    low = results.get(str(RATES[0]) + suffix, [])
+    high = results.get(str(RATES[-1]) + suffix, [])
+    if low and high:
+        extra_cpu = median([r["steady_cpu"] for r in high]) - median(
+            [r["steady_cpu"] for r in low])
+        extra_samples = median([r["samples"] for r in high]) - median(
+            [r["samples"] for r in low])
+        if extra_samples > 0:
+            print("    %d thread(s)%s: marginal cost %.2f us per sample (%d Hz vs %d Hz)" % (
+                threads, suffix.replace("+", ", "), 1e6 * extra_cpu / extra_samples,
+                RATES[-1], RATES[0]))
 
 
 # --- (d): memory over a long run -----------------------------------------------------
@@ -424,6 +460,8 @@ def main():
                         help="the pyhang binary (default build/pyhang; pass a copy to be "
                         "safe from rebuilds during the run)")
     parser.add_argument("--long", action="store_true", help="also the long RSS run")
+    parser.add_argument("--native", action="store_true",
+                        help="also record --native at each rate (native stacks per sample)")
     parser.add_argument("--minutes", type=float, default=None,
                         help="length of the RSS run (default 10; implies --long)")
     parser.add_argument("--rss-interval", type=float, default=5.0)

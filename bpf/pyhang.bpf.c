@@ -23,6 +23,9 @@ const volatile bool cfg_kernel_stacks = true;     /* bpf_get_stackid on samples/
 const volatile bool cfg_offcpu_stacks = true;     /* walk Python frames at switch-out */
 const volatile __u64 cfg_offcpu_min_ns = 0;       /* shorter off-CPU intervals are not emitted */
 const volatile __u64 cfg_wakeup_bytes = 1 << 20;  /* wake the consumer once this much is queued */
+/* record --native: user stack bytes copied per on-CPU sample (0: none);
+ * <= PYHANG_NATIVE_STACK_MAX. */
+const volatile __u32 cfg_native_stack_bytes = 0;
 
 #define PYHANG_READ_USER(dst, size, src) \
   bpf_probe_read_user((dst), (size), (const void *)(unsigned long)(src))
@@ -36,6 +39,7 @@ const volatile __u64 cfg_wakeup_bytes = 1 << 20;  /* wake the consumer once this
     }                                                        \
   } while (0)
 #include "bpf/pyhang_walk.h"
+#include "bpf/native_copy.bpf.h"
 
 #define PYHANG_KERNEL_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH */
 
@@ -107,6 +111,20 @@ struct {
   __type(value, struct offcpu_scratch);
 } pyhang_offcpu_scratch SEC(".maps");
 
+/* The native stack of a sample is built here: it is as big as a per-CPU
+ * value may be (32 KiB), so it has a map of its own. */
+struct native_stack_scratch {
+  struct pyhang_native_stack_event event;
+  __u8 stack[PYHANG_NATIVE_STACK_MAX];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct native_stack_scratch);
+} pyhang_native_scratch SEC(".maps");
+
 /* ---- counters ---- */
 static __always_inline void count_error(__u32 code) {
   if (code == PYHANG_OK) return;
@@ -157,6 +175,37 @@ static __always_inline void read_current_stack(const struct pyhang_proc_config *
 }
 
 /* ---- on-CPU sampler ---- */
+
+/* record --native: the current thread's registers and stack top, for the
+ * sample taken at `ktime_ns`. Only the bytes copied go to the ring. */
+static __always_inline void emit_native_stack(struct bpf_perf_event_data *ctx, struct task_struct *task,
+                                              __u32 pid, __u32 tid, __u64 ktime_ns) {
+  __u32 zero = 0;
+  struct native_stack_scratch *scratch = bpf_map_lookup_elem(&pyhang_native_scratch, &zero);
+  if (!scratch) {
+    count_error(PYHANG_ERR_SCRATCH);
+    return;
+  }
+  struct pyhang_native_stack_event *event = &scratch->event;
+  __builtin_memset(event, 0, sizeof(*event));
+  event->type = PYHANG_EVENT_NATIVE_STACK;
+  event->pid = pid;
+  event->ktime_ns = ktime_ns;
+  event->record.magic = PYHANG_NATIVE_MAGIC;
+  event->record.tid = tid;
+  pyhang_regs_at_sample(event->record.regs, ctx, task);
+  __u64 sp = event->record.regs[19];
+  __u64 limit = cfg_native_stack_bytes > PYHANG_NATIVE_STACK_MAX ? PYHANG_NATIVE_STACK_MAX
+                                                                 : cfg_native_stack_bytes;
+  __u64 copied;
+  PYHANG_COPY_USER_STACK(scratch->stack, sp, limit, copied, bpf_probe_read_user);
+  event->record.stack_size = copied;
+  __u64 total = sizeof(*event) + copied;
+  asm volatile("" : "+r"(total));
+  if (total > sizeof(*scratch)) return;
+  emit(scratch, total);
+}
+
 SEC("perf_event")
 int pyhang_on_cpu(struct bpf_perf_event_data *ctx) {
   __u64 id = bpf_get_current_pid_tgid();
@@ -192,6 +241,7 @@ int pyhang_on_cpu(struct bpf_perf_event_data *ctx) {
     }
   }
   struct task_struct *task = bpf_get_current_task_btf();
+  if (cfg_native_stack_bytes) emit_native_stack(ctx, task, pid, tid, event->ktime_ns);
   struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
   event->user_ip = BPF_CORE_READ(regs, ip);
   event->user_sp = BPF_CORE_READ(regs, sp);

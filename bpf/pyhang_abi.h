@@ -199,10 +199,24 @@ struct pyhang_py_offsets {
   __s32 rlock_count;
   __s32 lock_sem;                  /* lock_lock / rlock_lock: the sem_t* the kernel waits on */
 
-  /* for lock-owner analysis (userspace only) */
+  /* for lock-owner analysis and --globals (userspace only) */
   __s32 code_names;                /* co_names tuple */
   __s32 frame_globals;             /* f_globals dict */
-  __s32 pad1;
+
+  /* for the values of --locals (userspace only) */
+  __s32 function_qualname;         /* PyFunctionObject.func_qualname */
+  __s32 set_mask;                  /* PySetObject.mask (slots - 1) */
+  __s32 set_table;                 /* PySetObject.table: setentry {key, hash} */
+  __s32 bytearray_start;           /* PyByteArrayObject.ob_start (size is ob_size) */
+  __s32 complex_value;             /* PyComplexObject.cval {real, imag} */
+  __s32 range_start;               /* PyRangeObject.start (an int object) */
+  __s32 range_stop;
+  __s32 range_step;
+  __s32 exception_args;            /* PyBaseExceptionObject.args tuple */
+  __s32 type_members;              /* PyTypeObject.tp_members (PyMemberDef[]) */
+  __s32 type_base;                 /* PyTypeObject.tp_base */
+  __s32 type_dict;                 /* PyTypeObject.tp_dict */
+  __s32 list_allocated;            /* PyListObject.allocated */
 };
 
 /* ------------------------------------------------------------------------
@@ -301,6 +315,7 @@ enum pyhang_event_type {
   PYHANG_EVENT_SAMPLE = 1,      /* struct pyhang_sample_event */
   PYHANG_EVENT_OFFCPU = 2,      /* struct pyhang_offcpu_event */
   PYHANG_EVENT_THREAD_EXIT = 3, /* struct pyhang_exit_event */
+  PYHANG_EVENT_NATIVE_STACK = 4, /* struct pyhang_native_stack_event */
 };
 
 /* The raw fields of one frame, exactly as python::FrameFields wants them. */
@@ -373,6 +388,38 @@ struct pyhang_exit_event {
   __u32 tid;
   __u32 flags;             /* PYHANG_EXIT_* */
   __u64 ktime_ns;
+};
+
+/* ---- native stack snapshot (bpf/native_snapshot.bpf.c) ----
+ * A sleepable task iterator writes one record per thread of the target:
+ * its saved user registers and a copy of the top of its user stack, read
+ * with bpf_copy_from_user_task: no ptrace, no stop. A record and its stack
+ * fit one seq_file buffer (8 pages), hence the bound. */
+#define PYHANG_NATIVE_STACK_MAX (28 * 1024)
+#define PYHANG_NATIVE_MAGIC 0x7068736e /* "nshp" */
+
+/* pyhang_native_record.flags */
+#define PYHANG_NATIVE_ON_CPU 0x1    /* running right now: its saved registers are stale */
+#define PYHANG_NATIVE_NO_REGS 0x2   /* no user registers (a kernel thread, exiting) */
+
+struct pyhang_native_record {
+  __u32 magic;        /* PYHANG_NATIVE_MAGIC */
+  __u32 tid;          /* as the host sees it */
+  __u32 flags;        /* PYHANG_NATIVE_* */
+  __u32 stack_size;   /* bytes of stack[] that follow, copied from sp up */
+  /* user_regs_struct order (sys/user.h), as in a core's NT_PRSTATUS */
+  __u64 regs[27];
+  /* followed by stack_size bytes */
+};
+
+/* `record --native`: the sampled thread's user registers and the top of its
+ * user stack, emitted by the perf_event sampler just before the thread's
+ * pyhang_sample_event (same tid and ktime_ns). */
+struct pyhang_native_stack_event {
+  __u32 type;         /* PYHANG_EVENT_NATIVE_STACK */
+  __u32 pid;          /* tgid */
+  __u64 ktime_ns;     /* that of the sample it belongs to */
+  struct pyhang_native_record record;  /* followed by record.stack_size bytes */
 };
 
 #endif /* PYHANG_BPF_PYHANG_ABI_H_ */

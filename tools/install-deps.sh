@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   # libraries
   libabsl-dev libelf-dev zlib1g-dev libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
+  # core files: elfutils' libdw (DWARF unwinding, symbols), zstd/lz4/xz cores
+  libdw-dev libzstd-dev liblz4-dev liblzma-dev
   # BPF programs (clang -target bpf, bpftool gen skeleton)
   clang llvm libbpf-dev bpftool
   # tests: GoogleTest, real interpreters, a real browser for the flamegraph,
@@ -18,6 +20,9 @@ packages=(
   # tests: a Debian sid root with CPython 3.14/3.15 (tools/sid-root.sh), run
   # chrooted, in a new pid namespace (unshare), with gdb for DWARF checks
   debootstrap util-linux gdb
+  # tests: compressed cores (the CLIs), glibc's debug symbols so gdb and
+  # pyhang name the same native frames
+  zstd lz4 xz-utils libc6-dbg
 )
 # Node.js runs the output-format tests (playwright-core, ajv, pprof-format).
 # This machine kind ships NodeSource's nodejs (with npm inside); install

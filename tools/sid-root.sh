@@ -12,8 +12,12 @@
 set -euo pipefail
 
 root=${1:-${PYHANG_SID_ROOT:-/var/cache/pyhang/sid-root}}
+# gdb: sid's gdb writes correct cores of sid's processes (Debian 12's gdb
+# zero-fills thread stacks that glibc >= 2.41 guards with MADV_GUARD_INSTALL).
+# libc6-dbg: sid's libc.so.6 keeps no .symtab, so without its debug file
+# native frames in libc (start_thread, clone3) have no names.
 packages=(python3.14 python3.15 python3.14-dbg python3.15-dbg
-          libpython3.14-dev libpython3.15-dev gcc libc6-dev)
+          libpython3.14-dev libpython3.15-dev gcc libc6-dev libc6-dbg gdb)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "sid-root.sh: needs root (debootstrap, chroot)" >&2

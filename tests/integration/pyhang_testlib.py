@@ -55,6 +55,18 @@ def spawn(argv, **kwargs):
     return proc
 
 
+def wait_for_file(path, proc, seconds, what):
+    """Waits until `path` exists; RuntimeError if `proc` exits first or
+    `seconds` pass (`what` names the file in the message)."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            raise RuntimeError("workload exited with %s before %s" % (proc.returncode, what))
+        if time.monotonic() > deadline:
+            raise RuntimeError("no %s within %ss" % (what, seconds))
+        time.sleep(0.02)
+
+
 def kill(proc):
     if proc.poll() is None:
         try:
@@ -156,6 +168,8 @@ CHROOT_SCRIPT = ('R=$1 REPO=$2 PY=$3; shift 3; '
                  'mount --bind /tmp "$R/tmp" && mkdir -p "$R$REPO" && '
                  'mount --bind "$REPO" "$R$REPO" && mount -t proc proc "$R/proc" && '
                  'exec chroot "$R" "$PY" "$@"')
+TOOL_IN_ROOT_SCRIPT = ('R=$1; shift; mount --bind /tmp "$R/tmp" && mount -t proc proc "$R/proc" && '
+                       'exec chroot "$R" "$@"')
 # --fork: the Python is unshare's child, pid 1 of the new namespace, as in a
 # container; --kill-child: kill(proc) of unshare takes the namespace with it.
 NEW_PID_NAMESPACE = ["unshare", "--pid", "--fork", "--kill-child"]
@@ -216,6 +230,15 @@ class Interpreter:
 
     def argv(self, args):
         return self.prefix() + [str(a) for a in args]
+
+    def tool_argv(self, args):
+        """A tool (gcore, gdb) run beside the interpreter: in its root, with
+        the host's /tmp and /proc, so files under /tmp have the same path on
+        both sides. The host's tools for host interpreters."""
+        if self.root is None:
+            return [str(a) for a in args]
+        return ["unshare"] + PRIVATE_MOUNTS + ["sh", "-c", TOOL_IN_ROOT_SCRIPT, "sh", self.root] + [
+            str(a) for a in args]
 
     def shell_prefix(self):
         """prefix() as shell words, for reproduction commands."""

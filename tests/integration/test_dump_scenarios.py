@@ -6,8 +6,13 @@ of the newest pyenv build, /usr/bin/python3 and the sid ones: see
 pyhang_testlib) the module starts tests/workloads/dump_scenarios.py, which
 records sys._current_frames() once all its threads are blocked, and runs
 `pyhang dump --pid PID --json`, `--json --locals` and the text form once the
-recorder thread is gone. The workload is killed right after the dumps; the
-tests below then compare each dump with the truth, one subTest per interpreter.
+recorder thread is gone. Then gdb's `gcore` writes a core of the workload,
+the workload is killed, and the same dumps are taken from the core
+(`pyhang dump --core`, with --sysroot for the chrooted interpreters, and
+--native, which gdb's `thread apply all bt` on the same core is compared
+with). The tests below compare each dump with the truth, one subTest per
+interpreter: DumpScenarioTest the live dumps, CoreDumpScenarioTest the
+core's.
 
 Inside a pid namespace the truth's ids (threading.get_native_id(),
 os.getpid()) are the namespace's. They are mapped to host ids through
@@ -19,10 +24,12 @@ Run: PYHANG_BIN=build/pyhang /usr/bin/python3 -m unittest -v test_dump_scenarios
 import concurrent.futures
 import json
 import os
+import subprocess
 import sys
 import time
 import unittest
 
+import gdb_native
 import pyhang_testlib as lib
 
 SCENARIOS = os.path.join(lib.WORKLOADS, "dump_scenarios.py")
@@ -47,6 +54,9 @@ class Run:
         self.pid = None         # the host pid of the workload's Python
         self.ns_pid = None      # its pid in its own pid namespace (truth["pid"])
         self.ns_of_host = {}    # {host tid: ns tid} of its threads, from /proc
+        self.core_error = None  # why the workload has no core dumps
+        self.gdb_native = None  # {tid: [gdb_native.Frame]} from gdb on the core
+        self.gdb_error = None
 
     @property
     def label(self):
@@ -139,29 +149,96 @@ def run_workload(interpreter, directory):
         run.error = to_host_ids(run, ns_to_host)
         if run.error:
             return run
-        for key, flags in (("json", ["--json"]), ("locals", ["--json", "--locals"]),
-                           ("text", [])):
-            result = lib.run_pyhang(["dump", "--pid", run.pid] + flags)
-            run.results[key] = result
-            if key == "text":
-                continue
-            if result.hung or result.returncode != 0:
-                run.dump_errors[key] = "pyhang failed: " + lib.describe(result)
-                continue
-            try:
-                run.dumps[key] = json.loads(result.stdout.decode("utf-8"))
-            except ValueError as error:
-                run.dump_errors[key] = "pyhang printed invalid JSON (%s): %s" % (
-                    error, lib.describe(result))
+        take_dumps(run, ["dump", "--pid", run.pid], "", "")
         run.tasks_after = lib.tasks_of(run.pid)
         if proc.poll() is not None:
             run.error = "workload died during the dumps (exit %s); output:\n%s" % (
                 proc.returncode, read_stderr(log_path))
+            return run
+        core = write_core(run, directory)
     except lib.LaunchError as error:
         run.error = str(error)
+        return run
     finally:
         lib.kill(proc)
+    if core is not None:
+        try:
+            dump_core(run, core)
+        finally:
+            os.unlink(core)
     return run
+
+
+def value_structure_problems(values):
+    """The JSON "value" of a few locals against their structure."""
+    problems = []
+    nested = values.get("d_nested") or {}
+    items = nested.get("items") or []
+    if nested.get("type") != "dict" or len(items) != 2 or items[0][0].get("repr") != "'a'" \
+            or items[1][1].get("type") != "tuple" or len(items[1][1].get("items") or []) != 3:
+        problems.append("d_nested's value is %r" % (nested,))
+    many = values.get("l_many") or {}
+    if many.get("type") != "list" or len(many.get("items") or []) != 16 or not many.get("truncated"):
+        problems.append("l_many's value (40 items, 16 shown) is %r" % (many,))
+    job = values.get("obj_job") or {}
+    if sorted((job.get("attrs") or {}).keys()) != ["attempts", "job_id", "url"]:
+        problems.append("obj_job's value has attrs %r" % (job.get("attrs"),))
+    return problems
+
+
+def take_dumps(run, argv, prefix, what):
+    """The JSON (key "json" or "core"), --locals, --native and text dumps of
+    `argv` into run.results/run.dumps/run.dump_errors, keys starting with
+    `prefix` ("" live, "core_" for the core)."""
+    keys = {"json": "core" if prefix else "json"}
+    for name, flags in (("json", ["--json"]), ("locals", ["--json", "--locals", "--globals"]),
+                        ("native", ["--json", "--native"]), ("text", [])):
+        key = keys.get(name, prefix + name)
+        result = lib.run_pyhang(argv + flags)
+        run.results[key] = result
+        if name == "text":
+            continue
+        if result.hung or result.returncode != 0:
+            run.dump_errors[key] = "pyhang failed%s: %s" % (what, lib.describe(result))
+            continue
+        try:
+            run.dumps[key] = json.loads(result.stdout.decode("utf-8"))
+        except ValueError as error:
+            run.dump_errors[key] = "pyhang printed invalid JSON%s (%s): %s" % (
+                what, error, lib.describe(result))
+
+
+def write_core(run, directory):
+    """gcore's core of the workload (it stops the process while it writes), or
+    None with run.core_error set."""
+    prefix = os.path.join(directory, "core-%s" % run.interpreter.label)
+    # An interpreter in another root is cored by that root's gcore: Debian
+    # 12's gdb writes zeros for thread stacks that sid's glibc guards with
+    # MADV_GUARD_INSTALL (its 3.14 cores lose their bottom frames).
+    try:
+        result = subprocess.run(run.interpreter.tool_argv(["gcore", "-o", prefix, run.pid]),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        run.core_error = "gcore failed: %s" % error
+        return None
+    path = "%s.%d" % (prefix, run.pid)
+    if result.returncode != 0 or not os.path.exists(path):
+        run.core_error = "gcore exited %s without writing %s: %s" % (
+            result.returncode, path, result.stdout.decode("utf-8", "replace")[-2000:])
+        return None
+    return path
+
+
+def dump_core(run, core):
+    """The core's dumps (keys "core", "core_locals", "core_native",
+    "core_text") and gdb's native backtraces of it."""
+    sysroot = ["--sysroot", run.interpreter.root] if run.interpreter.root else []
+    take_dumps(run, ["dump", "--core", core] + sysroot, "core_", " for the core")
+    try:
+        run.gdb_native = gdb_native.backtraces(run.interpreter.path, core,
+                                               launch=run.interpreter.tool_argv)
+    except gdb_native.GdbError as error:
+        run.gdb_error = str(error)
 
 
 def setUpModule():
@@ -203,7 +280,11 @@ def limited(problems):
 
 
 class DumpScenarioTest(unittest.TestCase):
+    """The live dumps (`pyhang dump --pid`)."""
     maxDiff = None
+    # Which of a Run's results each test reads: the live process's.
+    KEYS = {"json": "json", "locals": "locals", "native": "native", "text": "text"}
+    MIN_GDB_MATCH = 0.95  # native frames named as gdb names them, over all interpreters
 
     def runs(self):
         """One Run per interpreter; wrap each in self.for_interpreter(run)."""
@@ -221,6 +302,9 @@ class DumpScenarioTest(unittest.TestCase):
             self.fail("[%s] %s" % (run.label, run.error))
         if dump_key is None:
             return None
+        dump_key = self.KEYS.get(dump_key, dump_key)
+        if dump_key.startswith("core") and run.core_error:
+            self.fail("[%s] %s" % (run.label, run.core_error))
         if dump_key in run.dump_errors:
             self.fail("[%s] %s" % (run.label, run.dump_errors[dump_key]))
         return run.dumps[dump_key]
@@ -492,11 +576,110 @@ class DumpScenarioTest(unittest.TestCase):
                              if not isinstance(t.get("holds_gil"), bool)]
                 self.fail_with(run, "holds_gil", problems)
 
+    def test_deadlock_cycles(self):
+        """Both deadlocked pairs are found as two-thread cycles, each of their
+        threads in state deadlock, and no other thread is in a cycle."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                stuck = {t["tid"] for t in run.truth["threads"] if t["scenario"] == "deadlock"}
+                cycles = [sorted(d.get("tids", [])) for d in dump.get("deadlocks", [])]
+                problems = []
+                if len(cycles) != 2 or any(len(c) != 2 for c in cycles):
+                    problems.append("cycles %s, expected two pairs of %s" % (cycles, sorted(stuck)))
+                found = {tid for cycle in cycles for tid in cycle}
+                if found != stuck:
+                    problems.append("threads in cycles %s, deadlocked threads %s" % (
+                        sorted(found), sorted(stuck)))
+                states = {t.get("tid"): t.get("state") for t in dump.get("threads", [])}
+                problems += ["thread %s: state %r, expected 'deadlock'" % (tid, states.get(tid))
+                             for tid in sorted(stuck) if states.get(tid) != "deadlock"]
+                self.fail_with(run, "deadlocks", problems)
+
+    # --- native frames -------------------------------------------------------
+
+    def running_tids(self, run):
+        """Threads whose native stack a live copy cannot have: the busy one."""
+        return {run.truth["busy"]["tid"]} if self.KEYS["native"] == "native" else set()
+
+    def test_native_keeps_python_frames(self):
+        """--native: each thread's Python frames, in order, are exactly those of
+        the plain dump, and every eval-loop activation became Python frames.
+        Live, a thread on CPU at the copy has no native frames (its saved
+        registers are stale): only the busy thread may lack them."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                plain = {t.get("tid"): t for t in self.dump_of(run).get("threads", [])}
+                native = self.dump_of(run, "native")
+                running = self.running_tids(run)
+                problems = []
+                for thread in native.get("threads", []):
+                    frames = thread.get("frames", [])
+                    python = [f for f in frames if f.get("kind") == "python"]
+                    natives = [f for f in frames if f.get("kind") == "native"]
+                    expected = plain.get(thread.get("tid"), {}).get("frames", [])
+                    strip = lambda f: {k: v for k, v in f.items() if k != "kind"}
+                    # A running thread moves on between two live dumps.
+                    if [strip(f) for f in python] != expected and thread.get("tid") not in running:
+                        problems.append("thread %s: Python frames differ from the plain dump's" %
+                                        thread.get("tid"))
+                    if not natives and thread.get("tid") not in running:
+                        problems.append("thread %s: no native frames" % thread.get("tid"))
+                    if python and any(f.get("function") == "_PyEval_EvalFrameDefault" for f in natives):
+                        problems.append("thread %s: an eval-loop frame was not replaced" %
+                                        thread.get("tid"))
+                self.fail_with(run, "--native", problems)
+
+    def test_native_frames_match_gdb(self):
+        """Native frames named as `gdb -batch -ex 'thread apply all bt'` names
+        them on the gcore taken right after the live dumps, frame for frame
+        (live: every thread that was blocked; on a core: every thread)."""
+        matched = total = 0
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run, "native")
+                running = self.running_tids(run)
+                if not run.gdb_native:
+                    self.fail("[%s] gdb has no backtrace of the core: %s" % (
+                        run.label, run.gdb_error))
+                run_matched = run_total = 0
+                mismatches = []
+                for thread in dump.get("threads", []):
+                    if thread.get("tid") in running:
+                        continue
+                    ours = [f.get("function") or "??" for f in thread.get("frames", [])
+                            if f.get("kind") == "native"]
+                    frames = run.gdb_native.get(thread.get("tid"))
+                    if frames is None:
+                        mismatches.append("thread %s: not in gdb's output" % thread.get("tid"))
+                        continue
+                    # pyhang puts Python frames where the eval loop's frame is.
+                    theirs = [f.function for f in frames
+                              if gdb_native.normalize(f.function) != gdb_native.EVAL_LOOP]
+                    good, count, differences = gdb_native.compare(ours, theirs)
+                    run_matched += good
+                    run_total += count
+                    mismatches += ["thread %s: %s" % (thread.get("tid"), d) for d in differences[:2]]
+                matched += run_matched
+                total += run_total
+                sys.stderr.write("%s native frames like gdb's [%s]: %d of %d (%.1f%%)\n" % (
+                    self.KEYS["native"], run.label, run_matched, run_total,
+                    100.0 * run_matched / max(run_total, 1)))
+                if run_total == 0 or run_matched < 0.9 * run_total:
+                    self.fail_with(run, "native frames unlike gdb's (%d of %d)" % (
+                        run_matched, run_total), mismatches or ["no frames"])
+        sys.stderr.write("%s native frames like gdb's, all interpreters: %d of %d (%.1f%%)\n" % (
+            self.KEYS["native"], matched, total, 100.0 * matched / max(total, 1)))
+        self.assertGreaterEqual(matched, self.MIN_GDB_MATCH * total)
+
     # --- locals --------------------------------------------------------------
 
     def test_locals_reprs(self):
-        """--locals shows what repr() shows: int, str of every width, float,
-        None, True, False, bytes; lists as <list at 0x... len=N>."""
+        """--locals shows what repr() shows, within the documented bounds
+        (the workload's bounded_repr()): every builtin type, nested, cyclic,
+        cut and huge values, instances, exceptions, locks, functions, code
+        objects, classes; garbage ends in a marker. --globals shows the
+        module-level name the frame reads."""
         for run in self.runs():
             with self.for_interpreter(run):
                 dump = self.dump_of(run, "locals")
@@ -512,8 +695,10 @@ class DumpScenarioTest(unittest.TestCase):
                     self.fail("[%s] frame %s has no locals list: %r" % (
                         run.label, frame_text(frame), frame.get("locals")))
                 shown = {}
+                values = {}
                 for entry in frame["locals"]:
                     shown.setdefault(entry.get("name"), entry.get("repr"))
+                    values.setdefault(entry.get("name"), entry.get("value"))
                 problems = []
                 for name, want in sorted(expected["reprs"].items()):
                     if name not in shown:
@@ -521,7 +706,17 @@ class DumpScenarioTest(unittest.TestCase):
                             name, sorted(shown, key=str)))
                     elif shown[name] != want:
                         problems.append("local %s: dump shows %r, Python's repr is %r" % (
-                            name, shown[name], want))
+                            name, shown[name][:300], want[:300]))
+                for name, prefix in sorted(expected.get("prefixes", {}).items()):
+                    if not (shown.get(name) or "").startswith(prefix):
+                        problems.append("local %s: dump shows %r, expected it to start with %r" % (
+                            name, shown.get(name), prefix))
+                problems += value_structure_problems(values)
+                globals_shown = {g.get("name"): g.get("repr") for g in frame.get("globals") or []}
+                for name, want in sorted(expected.get("globals", {}).items()):
+                    if globals_shown.get(name) != want:
+                        problems.append("global %s: dump --globals shows %r, Python's repr is %r (globals: %s)" % (
+                            name, globals_shown.get(name), want, sorted(globals_shown)))
                 self.fail_with(run, "locals of %s in thread %d" % (expected["function"],
                                                                   expected["tid"]), problems)
 
@@ -531,7 +726,9 @@ class DumpScenarioTest(unittest.TestCase):
         for run in self.runs():
             with self.for_interpreter(run):
                 self.dump_of(run, None)
-                result = run.results["text"]
+                if run.core_error and self.KEYS["text"].startswith("core"):
+                    self.fail("[%s] %s" % (run.label, run.core_error))
+                result = run.results[self.KEYS["text"]]
                 if result.hung or result.returncode != 0:
                     self.fail("[%s] text dump failed: %s" % (run.label, lib.describe(result)))
                 text = result.stdout.decode("utf-8", "replace")
@@ -540,6 +737,52 @@ class DumpScenarioTest(unittest.TestCase):
                 if missing:
                     self.fail("[%s] text dump lacks 'Thread TID' for %d threads, e.g. %s" % (
                         run.label, len(missing), missing[:10]))
+
+
+class CoreDumpScenarioTest(DumpScenarioTest):
+    """Every check above on `pyhang dump --core` of a gcore of the same
+    workload, plus what only a core has: its summary and native frames."""
+    KEYS = {"json": "core", "locals": "core_locals", "native": "core_native", "text": "core_text"}
+
+    def test_busy_thread_is_running(self):
+        """A core does not keep run states: the busy thread, in no system call,
+        is `unknown` (never guessed), its frames exact."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                busy = run.truth["busy"]
+                got = {t.get("tid"): t for t in dump.get("threads", [])}.get(busy["tid"])
+                if got is None:
+                    self.fail("[%s] busy thread %d is missing from the core's dump" % (
+                        run.label, busy["tid"]))
+                frames = got.get("frames") or [None]
+                problems = []
+                if got.get("state") != "unknown":
+                    problems.append("state %r (%s), expected 'unknown'" % (
+                        got.get("state"), got.get("state_detail")))
+                if (frames[0] or {}).get("function") != busy["function"]:
+                    problems.append("innermost frame %s, expected %s" % (
+                        frame_text(frames[0]), busy["function"]))
+                self.fail_with(run, "busy thread %d" % busy["tid"], problems)
+
+    def test_core_summary(self):
+        """gcore's core of a healthy process: no signal, no crashing thread,
+        every OS thread counted."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                core = self.dump_of(run).get("core") or {}
+                problems = []
+                for key in ("signal", "signal_name", "fault_address", "crashing_tid"):
+                    if core.get(key) is not None:
+                        problems.append("%s is %r, expected null (gcore)" % (key, core.get(key)))
+                if core.get("threads") != len(run.tasks_before):
+                    problems.append("threads %r, the process had %d" % (
+                        core.get("threads"), len(run.tasks_before)))
+                if core.get("compression") != "none" or core.get("truncated") is not False:
+                    problems.append("compression %r, truncated %r" % (
+                        core.get("compression"), core.get("truncated")))
+                self.fail_with(run, "core summary", problems)
+
 
 
 if __name__ == "__main__":

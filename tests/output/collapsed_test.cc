@@ -25,7 +25,7 @@ TEST(CollapsedTest, ThreadRootsAndShortFilenames) {
             "thread 101 \"MainThread\";main (main.py:10);work (main.py:20);helper (util.py:5) 5\n"
             "thread 102 \"worker\";Thread.run (threading.py:1010);Condition.wait (threading.py:320);"
             "[lock_wait] 4\n"
-            "thread 102 \"worker\";Thread.run (threading.py:1010);PyObject_Call 1\n");
+            "thread 102 \"worker\";Thread.run (threading.py:1010);PyObject_Call (libpython3.11.so.1.0) 1\n");
 }
 
 TEST(CollapsedTest, TimeInMilliseconds) {
@@ -35,7 +35,7 @@ TEST(CollapsedTest, TimeInMilliseconds) {
   absl::StatusOr<std::string> out = RenderCollapsed(testing::SmallProfile(), options);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_NE(out->find("helper (/home/u/app/util.py:5) 50\n"), std::string::npos) << *out;
-  EXPECT_NE(out->find("PyObject_Call 10\n"), std::string::npos) << *out;
+  EXPECT_NE(out->find("PyObject_Call (libpython3.11.so.1.0) 10\n"), std::string::npos) << *out;
 }
 
 TEST(CollapsedTest, MergesEqualStacksOfDifferentThreads) {

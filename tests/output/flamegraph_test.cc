@@ -129,7 +129,7 @@ TEST(FlamegraphTest, CategoriesHaveTheirOwnColours) {
     const std::string* cls = text->Attribute("class");
     if (cls != nullptr && *cls == "legend") legend.push_back(text->TextContent());
   }
-  EXPECT_EQ(legend, (std::vector<std::string>{"your code", "stdlib", "site-packages", "native", "waiting"}));
+  EXPECT_EQ(legend, (std::vector<std::string>{"your code", "stdlib", "site-packages", "CPython (C)", "waiting"}));
 }
 
 TEST(FlamegraphTest, TimeWeightAndOptions) {

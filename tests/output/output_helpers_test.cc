@@ -49,7 +49,14 @@ TEST(FrameStyleTest, ClassifiesPythonFilesByPath) {
   EXPECT_EQ(Classify(Py("/venv/lib/python3.12/site-packages/numpy/core.py")), FrameCategory::kLibrary);
   EXPECT_EQ(Classify(Py("/usr/lib/python3/dist-packages/requests/api.py")), FrameCategory::kLibrary);
   EXPECT_EQ(Classify(Py("/home/u/lib/pythonista/x.py")), FrameCategory::kUser);
-  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "memcpy", "libc.so.6", 0}), FrameCategory::kNative);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "memcpy", "libc.so.6", 0}), FrameCategory::kNativeSystem);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "ffi_call", "libffi.so.8.1.2", 0}), FrameCategory::kNativeSystem);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "PyObject_Call", "libpython3.11.so.1.0", 0}),
+            FrameCategory::kNativeCPython);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "main", "python3.14", 0}), FrameCategory::kNativeCPython);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "spin", "libspin.so", 0}), FrameCategory::kNative);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "x", "pythonista.so", 0}), FrameCategory::kNative);
+  EXPECT_EQ(Classify(Frame{FrameKind::kNative, "[native]", "", 0}), FrameCategory::kNative);
   EXPECT_EQ(Classify(Frame{FrameKind::kState, "[lock_wait]", "", 0}), FrameCategory::kState);
   EXPECT_EQ(Classify(Frame{FrameKind::kThread, "thread 1", "", 0}), FrameCategory::kRoot);
 }

@@ -162,9 +162,11 @@ std::map<std::string, int64_t> PprofProfile::FoldedTotals(size_t value_index) co
   for (const PprofLocation& location : locations) {
     const PprofLine& line = location.lines.at(0);
     const PprofFunction& f = *functions_by_id.at(line.function_id);
-    labels[location.id] = line.line > 0 ? absl::StrCat(strings.at(f.name), " (", strings.at(f.filename), ":",
-                                                       line.line, ")")
-                                        : strings.at(f.name);
+    // As profile::Frame::Label: "name (file:line)", "name (file)", "name".
+    const std::string& file = strings.at(f.filename);
+    labels[location.id] = line.line > 0   ? absl::StrCat(strings.at(f.name), " (", file, ":", line.line, ")")
+                          : !file.empty() ? absl::StrCat(strings.at(f.name), " (", file, ")")
+                                          : strings.at(f.name);
   }
   std::map<std::string, int64_t> totals;
   for (const PprofSample& sample : samples) {

@@ -50,7 +50,7 @@ std::string SmallProfileCollapsed() {
   // Sorted bytewise, as `sort` with LC_ALL=C would: 'T' < 'm'.
   return "Thread.run (/usr/lib/python3.11/threading.py:1010);Condition.wait "
          "(/usr/lib/python3.11/threading.py:320);[lock_wait] 4\n"
-         "Thread.run (/usr/lib/python3.11/threading.py:1010);PyObject_Call 1\n"
+         "Thread.run (/usr/lib/python3.11/threading.py:1010);PyObject_Call (libpython3.11.so.1.0) 1\n"
          "main (/home/u/app/main.py:10);get (/usr/lib/python3/dist-packages/requests/api.py:73) 2\n"
          "main (/home/u/app/main.py:10);work (/home/u/app/main.py:20) 3\n"
          "main (/home/u/app/main.py:10);work (/home/u/app/main.py:20);helper (/home/u/app/util.py:5) 5\n";

@@ -100,9 +100,16 @@ TEST_F(AggregatorTest, ThreadsKeepTheNameLearnedLater) {
 TEST_F(AggregatorTest, OnCpuWithoutPythonFramesIsNative) {
   Aggregator aggregator(profile_, {ProfileMode::kCpu, false, kPeriod});
   sampler::StackSample sample = Sample(5, true, ThreadState::kRunning, kPeriod, {});
-  sample.native_leaf = "compress (libz.so.1)";
+  python::PyFrame leaf;
+  leaf.kind = python::FrameKind::kNative;
+  leaf.function = "compress";
+  leaf.module = "libz.so.1";
+  sample.native_leaf = leaf;
   aggregator.Add(sample, "");
-  EXPECT_EQ(Stacks(profile_), (std::map<std::string, uint64_t>{{"compress (libz.so.1)", 1}}));
+  EXPECT_EQ(Stacks(profile_), (std::map<std::string, uint64_t>{{"compress", 1}}));
+  ASSERT_EQ(profile_.frames().size(), 1u);
+  EXPECT_EQ(profile_.frames()[0].kind, profile::FrameKind::kNative);
+  EXPECT_EQ(profile_.frames()[0].Label(), "compress (libz.so.1)");
 }
 
 }  // namespace

@@ -55,7 +55,11 @@ FakePython::FakePython(python::PythonVersion version) {
   runtime_.types.tuple = Type("tuple");
   runtime_.types.long_int = Type("int");
   runtime_.types.floating = Type("float");
+  runtime_.types.list = Type("list");
+  runtime_.types.dict = Type("dict");
   runtime_.types.none_object = Allocate(32);
+  runtime_.types.true_object = Allocate(32);
+  runtime_.types.false_object = Allocate(32);
   interp_ = Allocate(16384);
   const python::PyOffsets& o = offsets.value();
   PutU64(runtime_address() + o.runtime_interpreters_head, interp_);
@@ -111,6 +115,46 @@ uint64_t FakePython::Tuple(const std::vector<uint64_t>& items) {
   PutU64(object + o.object_type, runtime_.types.tuple);
   PutU64(object + o.varobject_size, items.size());
   for (size_t i = 0; i < items.size(); ++i) PutU64(object + o.tuple_items + i * 8, items[i]);
+  return object;
+}
+
+uint64_t FakePython::List(const std::vector<uint64_t>& items) {
+  const python::PyOffsets& o = offsets();
+  uint64_t object = Allocate(64);
+  uint64_t array = Allocate(items.size() * 8 + 8);
+  PutU64(object + o.object_type, runtime_.types.list);
+  PutU64(object + o.varobject_size, items.size());
+  PutU64(object + o.list_items, array);
+  PutU64(object + o.list_allocated, items.size());
+  for (size_t i = 0; i < items.size(); ++i) PutU64(array + i * 8, items[i]);
+  return object;
+}
+
+uint64_t FakePython::Dict(const std::vector<std::pair<uint64_t, uint64_t>>& items) {
+  const python::PyOffsets& o = offsets();
+  constexpr size_t kSlots = 64;  // one byte per index
+  uint64_t keys = Allocate(64 + kSlots + items.size() * 24);
+  uint64_t entries;
+  if (o.dict_keys_format == PYHANG_DICT_KEYS_SIZE) {
+    PutU64(keys + 8, kSlots);            // dk_size
+    PutU64(keys + 32, items.size());     // dk_nentries
+    entries = keys + 40 + kSlots;
+  } else {
+    PutU8(keys + 8, 6);                  // dk_log2_size
+    PutU8(keys + 9, 6);                  // dk_log2_index_bytes
+    PutU8(keys + 10, 0);                 // dk_kind: general
+    PutU64(keys + 24, items.size());     // dk_nentries
+    entries = keys + 32 + kSlots;
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    PutU64(entries + i * 24 + 8, items[i].first);
+    PutU64(entries + i * 24 + 16, items[i].second);
+  }
+  uint64_t object = Allocate(64);
+  PutU64(object + o.object_type, runtime_.types.dict);
+  PutU64(object + 16, items.size());     // ma_used
+  PutU64(object + o.dict_keys, keys);
+  PutU64(object + o.dict_values, 0);
   return object;
 }
 

@@ -38,6 +38,9 @@ class FakePython {
   uint64_t Str(const std::u32string& text);
   uint64_t Bytes(const std::string& data);
   uint64_t Tuple(const std::vector<uint64_t>& items);
+  uint64_t List(const std::vector<uint64_t>& items);
+  // A dict with a general (hash, key, value) table, in insertion order.
+  uint64_t Dict(const std::vector<std::pair<uint64_t, uint64_t>>& items);
   uint64_t Int(int64_t value);
   uint64_t Float(double value);
   // A code object whose line table maps every instruction to `line`.

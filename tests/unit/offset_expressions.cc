@@ -144,6 +144,25 @@ std::vector<FieldTruth> Code() {
   };
 }
 
+// The value objects --locals shows (Objects/*.c, Include/cpython/*.h).
+std::vector<FieldTruth> Values() {
+  return {
+      {FIELD(function_qualname), {All(O("PyFunctionObject", "func_qualname"))}},
+      {FIELD(set_mask), {All(O("PySetObject", "mask"))}},
+      {FIELD(set_table), {All(O("PySetObject", "table"))}},
+      {FIELD(bytearray_start), {All(O("PyByteArrayObject", "ob_start"))}},
+      {FIELD(complex_value), {All(O("PyComplexObject", "cval"))}},
+      {FIELD(range_start), {All(O("rangeobject", "start"))}},
+      {FIELD(range_stop), {All(O("rangeobject", "stop"))}},
+      {FIELD(range_step), {All(O("rangeobject", "step"))}},
+      {FIELD(exception_args), {All(O("PyBaseExceptionObject", "args"))}},
+      {FIELD(type_members), {All(O("PyTypeObject", "tp_members"))}},
+      {FIELD(type_base), {All(O("PyTypeObject", "tp_base"))}},
+      {FIELD(type_dict), {All(O("PyTypeObject", "tp_dict"))}},
+      {FIELD(list_allocated), {All(O("PyListObject", "allocated"))}},
+  };
+}
+
 std::vector<FieldTruth> Objects() {
   return {
       {FIELD(object_type), {All(O("PyObject", "ob_type"))}},
@@ -210,7 +229,7 @@ bool FieldTruth::IsAbsent(int64_t value) const {
 const std::vector<FieldTruth>& FieldTruths() {
   static const std::vector<FieldTruth>* truths = [] {
     auto* all = new std::vector<FieldTruth>();
-    for (auto part : {RuntimeAndInterpreter, ThreadState, Frames, Code, Objects, Locks}) {
+    for (auto part : {RuntimeAndInterpreter, ThreadState, Frames, Code, Objects, Locks, Values}) {
       std::vector<FieldTruth> fields = part();
       all->insert(all->end(), fields.begin(), fields.end());
     }
@@ -225,7 +244,7 @@ const std::vector<UncheckedField>& UncheckedFields() {
       {"frame_model", 1}, {"instr_encoding", 1}, {"linetable_format", 1},
       {"gil_location", 1}, {"stacktop_format", 1}, {"long_format", 1},
       {"dict_keys_format", 1}, {"instance_dict_format", 1}, {"tagged_frame_refs", 1},
-      {"pad0", sizeof(PyOffsets::pad0)}, {"pad1", sizeof(PyOffsets::pad1)},
+      {"pad0", sizeof(PyOffsets::pad0)},
   };
   return fields;
 }

@@ -75,6 +75,15 @@ TEST(ParseStat, HandlesParenthesesInComm) {
   EXPECT_EQ(thread.processor, 1);
 }
 
+TEST(ParseKernelStack, FunctionNamesInnermostFirst) {
+  EXPECT_EQ(threads::ParseKernelStack("[<0>] futex_wait_queue+0x60/0x90\n"
+                                      "[<0>] __futex_wait+0x13b/0x1b0\n"
+                                      "[<0>] entry_SYSCALL_64_after_hwframe+0x76/0x7e\n"),
+            (std::vector<std::string>{"futex_wait_queue", "__futex_wait", "entry_SYSCALL_64_after_hwframe"}));
+  EXPECT_TRUE(threads::ParseKernelStack("").empty());  // a running thread
+  EXPECT_EQ(threads::ParseKernelStack("garbage\n[<0>] \n").size(), 1u);
+}
+
 TEST(ParseSyscall, ReadsNumberArgumentsAndRegisters) {
   threads::KernelThread blocked;
   ASSERT_TRUE(threads::ParseSyscall(

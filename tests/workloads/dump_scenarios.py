@@ -197,35 +197,203 @@ def pauser():
 
 LOCALS_TRUTH = {}
 
+# pyhang's documented bounds of one value (userspace/python/value_reader.h);
+# bounded_repr() applies them to Python's own repr() of every part.
+MAX_STRING, MAX_ITEMS, MAX_DEPTH, MAX_REPR = 256, 16, 3, 1024
+CONTAINER_MARKERS = {list: "[...]", tuple: "(...)", dict: "{...}", set: "{...}",
+                     frozenset: "frozenset({...})"}
+# A module-level name hold_locals() reads: what dump --globals shows.
+RETRY_POLICY = {"retries": 3, "backoff": 0.5, "url": "http://service.invalid/api"}
+
+
+def bounded_repr(value):
+    text = _bounded(value, 0, [])
+    return text[:MAX_REPR] + "..." if len(text) > MAX_REPR else text
+
+
+def _joined(parts, count):
+    text = ", ".join(parts)
+    if count > len(parts):
+        text += ", ..." if parts else "..."
+    return text
+
+
+def _bounded(value, depth, open_ids):
+    kind = type(value)
+    if kind in (str, bytes):
+        return repr(value[:MAX_STRING]) + ("..." if len(value) > MAX_STRING else "")
+    if kind is bytearray:
+        cut = "..." if len(value) > MAX_STRING else ""
+        return "bytearray(%r%s)" % (bytes(value[:MAX_STRING]), cut)
+    if kind in CONTAINER_MARKERS:
+        if id(value) in open_ids or depth >= MAX_DEPTH:
+            return CONTAINER_MARKERS[kind]
+        if kind in (set, frozenset) and not value:
+            return repr(value)
+        open_ids.append(id(value))
+        if kind is dict:
+            parts = [_bounded(k, depth + 1, open_ids) + ": " + _bounded(v, depth + 1, open_ids)
+                     for k, v in list(value.items())[:MAX_ITEMS]]
+        else:
+            parts = [_bounded(item, depth + 1, open_ids) for item in list(value)[:MAX_ITEMS]]
+        open_ids.pop()
+        inner = _joined(parts, len(value))
+        if kind is list:
+            return "[" + inner + "]"
+        if kind is tuple:
+            return "(" + inner + ("," if len(value) == 1 else "") + ")"
+        if kind is frozenset:
+            return "frozenset({" + inner + "})"
+        return "{" + inner + "}"
+    return repr(value)
+
+
+def instance_repr(value):
+    """The documented form of an instance: Name(attr=value, ...), from its
+    __dict__ and then its set __slots__ (sorted, as CPython lays them out)."""
+    attrs = list(getattr(value, "__dict__", {}).items())
+    for name in sorted(getattr(type(value), "__slots__", ())):
+        if hasattr(value, name):
+            attrs.append((name, getattr(value, name)))
+    parts = ["%s=%s" % (k, _bounded(v, 1, [id(value)])) for k, v in attrs[:MAX_ITEMS]]
+    return "%s(%s)" % (type(value).__name__, _joined(parts, len(attrs)))
+
+
+class Job:
+    def __init__(self, job_id, url):
+        self.job_id = job_id
+        self.url = url
+        self.attempts = [1, 2]
+
+
+class Endpoint:
+    __slots__ = ("host", "port")
+
+    def __init__(self, host, port):
+        self.host = host
+        self.port = port
+
+
+class Opaque:
+    __slots__ = ()
+
+
+def fake_object(kind_address, words, tail=b""):
+    """A CPython object header laid out in a bytearray this process never
+    frees: 16 zero bytes of GC header (untracked), then `words`. Returns the
+    buffer (keep it alive) and the object's address."""
+    import ctypes
+    import struct
+    raw = b"\0" * 16 + struct.pack("<%dQ" % len(words), *words) + tail
+    buffer = ctypes.create_string_buffer(raw, len(raw) + 64)
+    return buffer, ctypes.addressof(buffer) + 16
+
+
+def hostile_locals():
+    """Values that are garbage on purpose, made without touching real ones:
+    a list that claims 2**60 items and a dict whose keys table is 0xff bytes.
+    Their refcounts are huge so nothing ever frees them."""
+    import ctypes
+    keep = []
+    items, items_address = fake_object(0, [0])
+    keep.append(items)
+    buffer, big_list = fake_object(0, [1 << 30, id(list), 1 << 60, items_address, 1])
+    keep.append(buffer)
+    garbage = ctypes.create_string_buffer(b"\xff" * 256)
+    keep.append(garbage)
+    buffer, bad_dict = fake_object(0, [1 << 30, id(dict), 1, 0, ctypes.addressof(garbage), 0])
+    keep.append(buffer)
+    as_object = lambda address: ctypes.cast(address, ctypes.py_object).value
+    return keep, as_object(big_list), as_object(bad_dict), big_list, bad_dict
+
 
 def hold_locals(gate):
     i_small = 42
     i_negative = -7
     i_big = 2 ** 70 + 5
+    i_huge = 7 ** 1000
     f_plain = 3.14
     f_tiny = 2.5e-07
+    c_complex = complex(1.5, -2)
+    c_imaginary = 1j
     s_ascii = "it's ascii"
     s_latin1 = "café crème"
     s_ucs2 = "日本語テキスト"
     s_ucs4 = "snake 🐍 here"
+    s_long = "x" * 300
+    s_100mib = "m" * (100 << 20)
     n_none = None
     b_true = True
     b_false = False
     by_plain = b"\x00ab\xff\n"
     by_quote = b"it's"
+    ba_array = bytearray(b"buf\x01")
+    r_range = range(0, 10)
+    r_step = range(1, 100, 7)
+    l_numbers = [-1234, 5678]
     l_list = [1, "two", 3.0]
-    values = dict(i_small=i_small, i_negative=i_negative, i_big=i_big, f_plain=f_plain,
-                  f_tiny=f_tiny, s_ascii=s_ascii, s_latin1=s_latin1, s_ucs2=s_ucs2,
-                  s_ucs4=s_ucs4, n_none=n_none, b_true=b_true, b_false=b_false,
-                  by_plain=by_plain, by_quote=by_quote)
-    reprs = {name: repr(value) for name, value in values.items()}
-    reprs["l_list"] = "<list at %#x len=%d>" % (id(l_list), len(l_list))
+    l_many = list(range(40))
+    t_letters = ("a", "b", "c")
+    t_single = (1,)
+    t_empty = ()
+    d_nested = {"a": False, "b": (1, 2, 3)}
+    d_deep = {"level1": {"level2": {"level3": {"level4": [1]}}}}
+    d_text = {"request": {"headers": {"agent": "pyhang-test/1.0 " + "q" * 100}}}
+    set_small = {3, 1, 2}
+    set_empty = set()
+    fs_frozen = frozenset({"x"})
+    l_cycle = [1]
+    l_cycle.append(l_cycle)
+    d_cycle = {"k": 1}
+    d_cycle["self"] = d_cycle
+    t_self = tuple([None])  # a new tuple, not the shared constant (None,)
+    import ctypes
+    ctypes.py_object.from_address(id(t_self) + 24).value = t_self  # the tuple holds itself
+    l_wide = ["w" * 200] * 16
+    obj_job = Job(1234, "https://example.invalid/jobs/1234")
+    obj_endpoint = Endpoint("db.internal", 5432)
+    obj_opaque = Opaque()
+    exc_refused = ConnectionRefusedError(111, "Connection refused")
+    exc_value = ValueError("bad value")
+    lock_free = threading.Lock()
+    lock_held = threading.Lock()
+    lock_held.acquire()
+    rlock_held = threading.RLock()
+    rlock_held.acquire()
+    rlock_held.acquire()
+    fn_function = bounded_repr
+    code_object = bounded_repr.__code__
+    cls_class = Job
+    cls_builtin = int
+    mod_json = json
+    hostile_keep, bad_list, bad_dict, bad_list_address, bad_dict_address = hostile_locals()
+    policy = RETRY_POLICY  # a global the frame reads: dump --globals shows it
+    exact = dict(i_small=i_small, i_negative=i_negative, i_big=i_big, i_huge=i_huge,
+                 f_plain=f_plain, f_tiny=f_tiny, c_complex=c_complex, c_imaginary=c_imaginary,
+                 s_ascii=s_ascii, s_latin1=s_latin1, s_ucs2=s_ucs2, s_ucs4=s_ucs4,
+                 s_long=s_long, s_100mib=s_100mib, n_none=n_none, b_true=b_true,
+                 b_false=b_false, by_plain=by_plain, by_quote=by_quote, ba_array=ba_array,
+                 r_range=r_range, r_step=r_step, l_numbers=l_numbers, l_list=l_list,
+                 l_many=l_many, t_letters=t_letters, t_single=t_single, t_empty=t_empty,
+                 d_nested=d_nested, d_deep=d_deep, d_text=d_text, set_small=set_small,
+                 set_empty=set_empty, fs_frozen=fs_frozen, l_cycle=l_cycle, d_cycle=d_cycle,
+                 t_self=t_self, l_wide=l_wide, exc_refused=exc_refused, exc_value=exc_value,
+                 lock_free=lock_free, lock_held=lock_held, rlock_held=rlock_held,
+                 fn_function=fn_function, code_object=code_object, cls_class=cls_class,
+                 cls_builtin=cls_builtin, policy=policy)
+    reprs = {name: bounded_repr(value) for name, value in exact.items()}
+    reprs["obj_job"] = instance_repr(obj_job)
+    reprs["obj_endpoint"] = instance_repr(obj_endpoint)
+    reprs["obj_opaque"] = "<Opaque at %#x>" % id(obj_opaque)
+    reprs["mod_json"] = "<module %r>" % json.__name__
+    reprs["bad_list"] = "<list at %#x, corrupt: size %d of 1 allocated>" % (bad_list_address, 1 << 60)
+    prefixes = {"bad_dict": "<dict at %#x, unreadable" % bad_dict_address}
     LOCALS_TRUTH.update(function=sys._getframe().f_code.co_name,
-                        tid=threading.get_native_id(), reprs=reprs)
-    del values, reprs  # the frame's other locals vary between versions
+                        tid=threading.get_native_id(), reprs=reprs, prefixes=prefixes,
+                        globals={"RETRY_POLICY": bounded_repr(RETRY_POLICY)},
+                        lock_held=id(lock_held))
+    del exact, reprs, prefixes  # the frame's other locals vary between versions
     gate.acquire()
-    return (i_small, i_negative, i_big, f_plain, f_tiny, s_ascii, s_latin1, s_ucs2, s_ucs4,
-            n_none, b_true, b_false, by_plain, by_quote, l_list)
 
 
 # --- the busy thread, started by the recorder just before it exits ---------

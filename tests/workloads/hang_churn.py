@@ -8,6 +8,11 @@ blocks, untimed, for a random 0.05..MAX_LIFETIME_S (default 1.2) seconds --
 on an Event, on a Lock, in Queue.get() or in a socket recv() -- until the
 main thread releases it, and then ends. "stuck" waits for a Lock forever.
 The main thread sleeps between rounds. ready.json has "max_lifetime_s".
+
+On a loaded machine the main thread can release a churn thread late; each
+churn thread that really waited longer than LATE_S is listed in
+late.json ({thread name: seconds it waited}), rewritten as they come: a
+hang finding on one of those is the truth, not a stale finding.
 """
 import heapq
 import itertools
@@ -20,6 +25,7 @@ import time
 from hang_common import Scenario
 
 SCENARIO = Scenario(expected_marks=1)
+LATE_S = 1.5
 
 
 def stuck(gate):
@@ -65,18 +71,26 @@ def blocker(kind):
 
 
 def churn(max_lifetime, rng):
-    pending = []  # (release time, sequence, release)
+    pending = []  # (release time, sequence, release, started, name)
     sequence = itertools.count()
     kinds = ["event", "lock", "queue", "socket"]
+    late = {}
     while True:
         now = time.monotonic()
         while pending and pending[0][0] <= now:
-            heapq.heappop(pending)[2]()
+            _, _, release, started, name = heapq.heappop(pending)
+            release()
+            waited = time.monotonic() - started
+            if waited > LATE_S:
+                late[name] = round(waited, 3)
+                SCENARIO.write_json("late.json", late)
         number = next(sequence)
+        name = "churn-%d" % number
         target, argument, release = blocker(kinds[number % len(kinds)])
-        threading.Thread(target=target, args=(argument,), name="churn-%d" % number,
-                         daemon=True).start()
-        heapq.heappush(pending, (now + rng.uniform(0.05, max_lifetime), number, release))
+        started = time.monotonic()
+        threading.Thread(target=target, args=(argument,), name=name, daemon=True).start()
+        heapq.heappush(pending, (now + rng.uniform(0.05, max_lifetime), number, release,
+                                 started, name))
         time.sleep(0.02)
 
 

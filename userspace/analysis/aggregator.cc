@@ -23,6 +23,17 @@ bool Aggregator::Wanted(const sampler::StackSample& sample) const {
 }
 
 uint32_t Aggregator::FrameId(const python::PyFrame& frame) {
+  if (frame.kind == python::FrameKind::kKernel) {
+    return profile_.InternFrame(profile::Frame{profile::FrameKind::kKernel, frame.function, "", 0});
+  }
+  if (frame.kind == python::FrameKind::kNative) {
+    // A native frame is its function in its object file; one without a
+    // symbol is "[unknown]" in that file (its addresses would make every
+    // sample a different stack).
+    return profile_.InternFrame(profile::Frame{profile::FrameKind::kNative,
+                                               frame.function.empty() ? "[unknown]" : frame.function,
+                                               frame.module, 0});
+  }
   auto key = std::make_tuple(frame.qualname, frame.file, frame.line);
   if (auto it = frame_ids_.find(key); it != frame_ids_.end()) return it->second;
   uint32_t id = profile_.InternFrame(
@@ -46,8 +57,9 @@ bool Aggregator::Add(const sampler::StackSample& sample, const std::string& thre
     stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kState, state, "", 0}));
   } else if (sample.frames.empty()) {
     // On CPU without Python frames: native code or a thread not running Python.
-    std::string name = sample.native_leaf.empty() ? "[native]" : sample.native_leaf;
-    stack.push_back(profile_.InternFrame(profile::Frame{profile::FrameKind::kNative, name, "", 0}));
+    stack.push_back(sample.native_leaf
+                        ? FrameId(*sample.native_leaf)
+                        : profile_.InternFrame(profile::Frame{profile::FrameKind::kNative, "[native]", "", 0}));
   }
   // Thread roots, when wanted, are added by the writers from the profile's
   // threads, whose names may only become known after the first samples.

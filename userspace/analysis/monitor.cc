@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "userspace/common/clock.h"
 #include "userspace/common/status_macros.h"
-#include "userspace/process/fd_info.h"
 #include "userspace/process/tasks.h"
 #include "userspace/threads/kernel_thread.h"
 #include "userspace/threads/syscalls.h"
@@ -69,7 +68,7 @@ std::optional<IoTarget> Monitor::DescribeIo(const threads::KernelThread& kernel,
     fd = memory::ReadValue<int32_t>(target_->reader(), kernel.args[0]).value_or(-1);
   }
   if (fd < 0) return std::nullopt;
-  return IoTarget{fd, process::DescribeFd(pid(), fd)};
+  return IoTarget{fd, target_->target().DescribeFd(fd)};
 }
 
 void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
@@ -80,7 +79,7 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
   if (auto it = names_.find(py.thread_id); it != names_.end()) out->name = it->second;
   threads::KernelReadOptions read;
   read.scheduler_times = options_.timings;
-  absl::StatusOr<threads::KernelThread> kernel = threads::ReadKernelThread(pid(), py.tid, read);
+  absl::StatusOr<threads::KernelThread> kernel = target_->target().KernelThread(py.tid, read);
   if (kernel.ok()) {
     out->verdict = threads::ClassifyKernelThread(*kernel, gil_);
     uint64_t cpu = kernel->cpu_time_ns != 0 ? kernel->cpu_time_ns
@@ -123,6 +122,7 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
   decode.locals = options_.locals;
+  decode.globals = options_.globals;
   decode.repr = options_.repr;
   for (python::PyThread& thread : threads.python) {
     absl::Status status = decoder().ReadStack(thread.tstate_address, decode, &thread);

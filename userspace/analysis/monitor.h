@@ -1,4 +1,4 @@
-// Watches a live process by looking at it repeatedly: every look produces a
+// Watches a target by looking at it repeatedly: every look produces a
 // ProcessObservation (each thread's kernel state, CPU use, Python stack,
 // lock evidence) for the hang detector. Reads only; never stops the target.
 #ifndef PYHANG_USERSPACE_ANALYSIS_MONITOR_H_
@@ -23,6 +23,7 @@ struct MonitorOptions {
   size_t max_depth = 1024;
   bool locks = true;   // find lock owners (costs a value-stack scan per thread)
   bool locals = false; // read every frame's locals (dump --locals)
+  bool globals = false; // and the globals its code reads (dump --globals)
   // CPU time, how long blocked threads have been blocked, and progress
   // fingerprints: what watching over time needs, not one look (dump).
   bool timings = true;
@@ -35,8 +36,8 @@ threads::GilRange GilRangeOf(python::Decoder& decoder);
 
 class Monitor {
  public:
-  // Over an attached target. The monitor reads each thread's kernel state
-  // from /proc/PID/task/TID, so the target is a live process.
+  // Over an attached target: a live process, or a core (whose threads'
+  // states are what their registers show).
   static absl::StatusOr<std::unique_ptr<Monitor>> Create(std::unique_ptr<python::PythonTarget> target,
                                                          const MonitorOptions& options);
   // Attaches to the live process `pid` first.

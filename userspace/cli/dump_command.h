@@ -1,8 +1,11 @@
-// `pyhang dump`: every thread's Python stack, now.
+// `pyhang dump`: every thread's Python stack, now (--pid) or as a core
+// file keeps it (--core).
 #ifndef PYHANG_USERSPACE_CLI_DUMP_COMMAND_H_
 #define PYHANG_USERSPACE_CLI_DUMP_COMMAND_H_
 
 #include <sys/types.h>
+
+#include <string>
 
 #include "CLI/CLI.hpp"
 
@@ -10,8 +13,14 @@ namespace pyhang::cli {
 
 struct DumpArgs {
   pid_t pid = 0;
+  std::string core;     // --core FILE ("-": standard input)
+  std::string exe;      // --exe PATH: the core's interpreter
+  std::string sysroot;  // --sysroot DIR: where the core's files are
+  bool native = false;
+  bool allow_truncated = false;
   bool json = false;
   bool locals = false;
+  bool globals = false;
   bool no_source = false;
   size_t max_depth = 4096;
 };

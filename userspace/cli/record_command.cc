@@ -1,5 +1,7 @@
 #include "userspace/cli/record_command.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -13,6 +15,7 @@
 #include "userspace/output/speedscope.h"
 #include "userspace/sampler/perf_events.h"
 #include "userspace/sampler/procfs_sampler.h"
+#include "bpf/pyhang_abi.h"
 
 namespace pyhang::cli {
 namespace {
@@ -65,6 +68,12 @@ CLI::App* AddRecordCommand(CLI::App& app, RecordArgs& args) {
   record->add_option("--title", args.title, "Flamegraph title");
   record->add_flag("--inverted", args.inverted, "Icicle graph: roots at the top");
   record->add_flag("--full-filenames", args.full_filenames, "Full paths in frame labels");
+  record->add_flag("-n,--native", args.native,
+                   "Native frames too (C extensions, CPython, libc), unwound from a copy of each "
+                   "sample's stack; BPF sampler only");
+  record->add_option("--native-stack-bytes", args.native_stack_bytes,
+                     "User stack copied per sample with --native (default 16384)")
+      ->check(CLI::Range(4096u, static_cast<unsigned>(PYHANG_NATIVE_STACK_MAX)));
   return record;
 }
 
@@ -73,8 +82,12 @@ int RunRecord(const RecordArgs& args) {
   absl::StatusOr<std::unique_ptr<OutputFile>> file = OutputFile::Create(args.output);
   if (!file.ok()) return ReportError(file.status());
   const bool wall = args.mode == "wall";
+  if (args.native && args.sampler == "procfs") {
+    std::fprintf(stderr, "pyhang: --native needs the BPF sampler (native stacks are copied by BPF)\n");
+    return kExitUsage;
+  }
   SourceRequest request{args.pid, args.rate_hz, wall || args.idle, ParseSampler(args.sampler),
-                        /*native_symbols=*/false};
+                        /*native_symbols=*/false, args.native ? args.native_stack_bytes : 0};
   absl::StatusOr<std::unique_ptr<sampler::SampleSource>> source = CreateSource(request);
   if (!source.ok()) return ReportError(source.status());
 
@@ -120,6 +133,12 @@ int RunRecord(const RecordArgs& args) {
   std::string summary = absl::StrFormat("wrote %s: %d samples in %.1f s (%d lost, %d torn, %d errors)",
                                         args.output, profile.total_count(), seconds, stats.lost, stats.torn,
                                         stats.errors);
+  if (args.native) {
+    absl::StrAppend(&summary, absl::StrFormat("; %d native stacks, %.1f%% unwound to the thread's root",
+                                              stats.native_stacks,
+                                              stats.native_stacks ? 100.0 * stats.native_to_root /
+                                                                        stats.native_stacks : 0.0));
+  }
   if (exited) summary = absl::StrCat("process ", args.pid, " exited; ", summary);
   if (!failed.ok()) summary = absl::StrCat("sampling stopped: ", failed.message(), "; ", summary);
   log::Write(log::Level::kInfo, summary);

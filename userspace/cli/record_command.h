@@ -25,6 +25,8 @@ struct RecordArgs {
   std::string title;
   bool inverted = false;
   bool full_filenames = false;
+  bool native = false;                   // native frames too (BPF copies each sample's stack)
+  uint32_t native_stack_bytes = 16384;   // of user stack per sample
 };
 
 CLI::App* AddRecordCommand(CLI::App& app, RecordArgs& args);

@@ -37,10 +37,18 @@ void InstallStopHandlers() {
 
 absl::StatusOr<std::unique_ptr<sampler::SampleSource>> CreateSource(const SourceRequest& request) {
   if (request.choice != SamplerChoice::kProcfs) {
-    absl::StatusOr<std::unique_ptr<sampler::BpfSource>> bpf =
-        sampler::BpfSource::Create(request.pid, {request.rate_hz, request.off_cpu, request.native_symbols});
+    sampler::BpfSourceOptions options;
+    options.rate_hz = request.rate_hz;
+    options.off_cpu = request.off_cpu;
+    options.native_symbols = request.native_symbols;
+    options.native_stack_bytes = request.native_stack_bytes;
+    absl::StatusOr<std::unique_ptr<sampler::BpfSource>> bpf = sampler::BpfSource::Create(request.pid, options);
     if (bpf.ok()) return std::unique_ptr<sampler::SampleSource>(*std::move(bpf));
-    if (!IsBpfUnavailable(bpf.status()) || request.choice == SamplerChoice::kBpf) return bpf.status();
+    // Native stacks are copied by BPF: without it there are none to show.
+    if (!IsBpfUnavailable(bpf.status()) || request.choice == SamplerChoice::kBpf ||
+        request.native_stack_bytes > 0) {
+      return bpf.status();
+    }
     log::Write(log::Level::kWarning, absl::StrCat(bpf.status().message(),
                                                   "; using the /proc sampler (stacks are approximate)"));
   }

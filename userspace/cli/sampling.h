@@ -22,6 +22,7 @@ struct SourceRequest {
   bool off_cpu = false;
   SamplerChoice choice = SamplerChoice::kAuto;
   bool native_symbols = true;  // see sampler::BpfSourceOptions
+  uint32_t native_stack_bytes = 0;  // record --native (BPF only)
 };
 
 // "auto", "bpf", "procfs" (validated by the CLI).

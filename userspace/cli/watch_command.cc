@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,13 +20,19 @@
 #include "userspace/common/log.h"
 #include "userspace/output/flamegraph.h"
 #include "userspace/output/watch_output.h"
+#include "userspace/sampler/native_snapshot.h"
 #include "userspace/sampler/procfs_sampler.h"
+#include "userspace/snapshot/native_frames.h"
+#include "userspace/native/merge.h"
+#include "userspace/process/symbolizer.h"
+#include "bpf/pyhang_abi.h"
 
 namespace pyhang::cli {
 namespace {
 
 constexpr size_t kTopFunctions = 12;
 constexpr size_t kMaxNativeSymbolsPerThread = 8;
+constexpr size_t kMaxNativeFrames = 256;  // per thread, in a native loop's evidence
 constexpr char kClearScreen[] = "\033[H\033[2J";
 
 // Everything one `watch` run keeps between iterations.
@@ -82,16 +89,41 @@ void Watcher::Print(const std::string& text) {
 
 void Watcher::OnSample(sampler::StackSample&& sample) {
   stats_.AddSample(sample);
-  if (!sample.native_leaf.empty()) {
+  if (const std::optional<python::PyFrame>& leaf = sample.native_leaf) {
     auto& symbols = native_symbols_[sample.tid];
-    if (symbols.size() < kMaxNativeSymbolsPerThread) symbols.insert(sample.native_leaf);
+    if (symbols.size() < kMaxNativeSymbolsPerThread) {
+      symbols.insert(process::Symbolizer::Describe({leaf->function, leaf->module}, leaf->pc));
+    }
   }
   if (!args_.flamegraph.empty()) aggregator_.Add(sample, source_->ThreadName(sample.tid));
 }
 
+// A native loop's evidence is its native stack: copied (BPF, without
+// stopping anything) when the finding starts, merged with the Python frames.
+// Without BPF the finding keeps its Python frames and leaf symbols.
+void AddNativeFrames(pid_t pid, analysis::Finding& finding) {
+  absl::StatusOr<std::vector<target::StackCopy>> copies = sampler::CopyNativeStacks(pid, PYHANG_NATIVE_STACK_MAX);
+  if (!copies.ok()) {
+    LOG_DEBUG("no native stack for hang #", finding.id, ": ", copies.status().message());
+    return;
+  }
+  std::vector<target::StackCopy> wanted;
+  for (target::StackCopy& copy : *copies) {
+    if (absl::c_linear_search(finding.tids, copy.tid)) wanted.push_back(std::move(copy));
+  }
+  snapshot::NativeStacks native = snapshot::UnwindCopies(pid, std::move(wanted), kMaxNativeFrames);
+  for (analysis::ThreadObservation& thread : finding.threads) {
+    auto it = native.find(thread.tid);
+    if (it != native.end()) thread.frames = native::MergeStacks(it->second, thread.frames).frames;
+  }
+}
+
 void Watcher::Emit(const std::vector<analysis::FindingEvent>& events) {
   const uint64_t now_ns = MonotonicNowNs();
-  for (const analysis::FindingEvent& event : events) {
+  for (analysis::FindingEvent event : events) {
+    if (event.started && event.finding.kind == analysis::FindingKind::kNativeLoop) {
+      AddNativeFrames(args_.pid, event.finding);
+    }
     if (metrics_ && event.started) metrics_->CountFindingStart(event.finding);
     if (args_.json) {
       Print(JsonText(output::FindingEventJson(event, now_ns, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()))) +

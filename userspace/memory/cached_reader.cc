@@ -10,13 +10,21 @@ CachedReader::CachedReader(MemoryReader& backing, size_t max_pages)
 
 void CachedReader::Invalidate() {
   pages_.clear();
+  last_page_ = nullptr;
   backing_.Invalidate();
 }
 
 absl::StatusOr<const CachedReader::Page*> CachedReader::GetPage(uint64_t page_address) {
+  // Reads come in runs on one page (an object's fields): skip the lookup.
+  if (last_page_ != nullptr && page_address == last_address_) {
+    ++hits_;
+    return last_page_;
+  }
   if (auto it = pages_.find(page_address); it != pages_.end()) {
     ++hits_;
-    return it->second.get();
+    last_address_ = page_address;
+    last_page_ = it->second.get();
+    return last_page_;
   }
   ++misses_;
   auto page = std::make_unique<Page>();
@@ -31,6 +39,8 @@ absl::StatusOr<const CachedReader::Page*> CachedReader::GetPage(uint64_t page_ad
   if (pages_.size() >= max_pages_) pages_.clear();
   const Page* result = page.get();
   pages_.emplace(page_address, std::move(page));
+  last_address_ = page_address;
+  last_page_ = result;
   return result;
 }
 

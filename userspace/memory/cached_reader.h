@@ -42,6 +42,8 @@ class CachedReader : public MemoryReader {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Page>> pages_;
   size_t hits_ = 0;
   size_t misses_ = 0;
+  uint64_t last_address_ = 0;
+  const Page* last_page_ = nullptr;  // the page of the last read, owned by pages_
 };
 
 }  // namespace pyhang::memory

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "userspace/core/core_file.h"
 #include "userspace/output/source_lines.h"
 
 namespace pyhang::output {
@@ -77,6 +78,17 @@ void AppendWaitDetail(const snapshot::ProcessSnapshot& snapshot, const snapshot:
   }
 }
 
+std::string NativeFrameText(const python::PyFrame& frame) {
+  std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : frame.function;
+  return frame.module.empty() ? name : absl::StrCat(name, " (", frame.module, ")");
+}
+
+std::string VariableText(const python::LocalVariable& variable) {
+  std::string text = absl::StrCat("            ", variable.name, ": ", variable.value->repr);
+  if (variable.held_by != 0) absl::StrAppend(&text, "  (held by thread ", variable.held_by, ")");
+  return text + "\n";
+}
+
 void AppendLocals(const python::PyFrame& frame, std::string* out) {
   for (bool arguments : {true, false}) {
     bool first = true;
@@ -84,9 +96,15 @@ void AppendLocals(const python::PyFrame& frame, std::string* out) {
       if (local.is_argument != arguments) continue;
       if (first) absl::StrAppend(out, "        ", arguments ? "Arguments:" : "Locals:", "\n");
       first = false;
-      absl::StrAppend(out, "            ", local.name, ": ", local.repr, "\n");
+      absl::StrAppend(out, VariableText(local));
     }
   }
+}
+
+void AppendGlobals(const python::PyFrame& frame, std::string* out) {
+  if (frame.globals.empty()) return;
+  absl::StrAppend(out, "        Globals:\n");
+  for (const python::LocalVariable& global : frame.globals) absl::StrAppend(out, VariableText(global));
 }
 
 void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::ThreadSnapshot& entry,
@@ -94,7 +112,17 @@ void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::Thr
   const ThreadObservation& thread = entry.thread;
   absl::StrAppend(out, ThreadHeader(entry), "\n");
   AppendWaitDetail(snapshot, entry, out);
+  bool python_frames = false;
   for (const python::PyFrame& frame : thread.frames) {
+    if (frame.kind == python::FrameKind::kKernel) {
+      absl::StrAppend(out, "    [kernel] ", frame.function, "\n");
+      continue;
+    }
+    if (frame.kind == python::FrameKind::kNative) {
+      absl::StrAppend(out, "    [native] ", NativeFrameText(frame), "\n");
+      continue;
+    }
+    python_frames = true;
     absl::StrAppend(out, "    ", frame.qualname, " (", frame.file, ":", frame.line, ")\n");
     if (options.source_lines) {
       if (std::optional<std::string> line = sources.Line(frame.file, frame.line)) {
@@ -102,10 +130,42 @@ void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::Thr
       }
     }
     if (options.locals) AppendLocals(frame, out);
+    if (options.globals) AppendGlobals(frame, out);
   }
-  if (thread.frames.empty()) absl::StrAppend(out, "    (no Python frames)\n");
+  if (!python_frames) absl::StrAppend(out, "    (no Python frames)\n");
   if (thread.truncated) absl::StrAppend(out, "    ... (stack truncated at the depth limit)\n");
   if (!thread.walk_error.empty()) absl::StrAppend(out, "    ... (stack ends early: ", thread.walk_error, ")\n");
+}
+
+// "Core file core.123: SIGSEGV at 0x0 in thread 7 (strlen (libc.so.6))".
+std::string CoreText(const snapshot::CoreSummary& core) {
+  std::string out = absl::StrCat("Core file ", core.file);
+  if (core.compression != "none") absl::StrAppend(&out, " (", core.compression, ")");
+  if (core.crashing_tid == 0) {
+    absl::StrAppend(&out, ": written while the process ran (no fatal signal)");
+  } else {
+    absl::StrAppend(&out, ": ", core::SignalName(core.signal));
+    if (core.fault_address) absl::StrAppend(&out, absl::StrFormat(" at 0x%x", *core.fault_address));
+    absl::StrAppend(&out, " in thread ", core.crashing_tid);
+    if (!core.crashed_in.empty()) absl::StrAppend(&out, ", in ", core.crashed_in);
+  }
+  if (core.truncated) absl::StrAppend(&out, " [truncated file]");
+  return out + "\n";
+}
+
+ordered_json CoreJson(const snapshot::CoreSummary& core) {
+  ordered_json out;
+  out["file"] = core.file;
+  out["compression"] = core.compression;
+  out["signal"] = core.signal != 0 ? ordered_json(core.signal) : ordered_json(nullptr);
+  out["signal_name"] = core.signal != 0 ? ordered_json(core::SignalName(core.signal)) : ordered_json(nullptr);
+  out["fault_address"] = core.fault_address ? ordered_json(absl::StrFormat("0x%x", *core.fault_address))
+                                            : ordered_json(nullptr);
+  out["crashing_tid"] = core.crashing_tid != 0 ? ordered_json(core.crashing_tid) : ordered_json(nullptr);
+  out["crashed_in"] = core.crashed_in.empty() ? ordered_json(nullptr) : ordered_json(core.crashed_in);
+  out["threads"] = core.threads;
+  out["truncated"] = core.truncated;
+  return out;
 }
 
 ordered_json HoldsJson(const std::vector<HeldLock>& holds) {
@@ -137,14 +197,15 @@ std::string DeadlockText(const analysis::Finding& deadlock) {
 }
 
 std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
-  std::string out = absl::StrCat("Process ", snapshot.pid);
+  std::string out = snapshot.core ? CoreText(*snapshot.core) : "";
+  absl::StrAppend(&out, "Process ", snapshot.pid);
   if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) {
     absl::StrAppend(&out, " [", snapshot.ns_pid, " in its pid namespace]");
   }
   absl::StrAppend(&out, ": ", snapshot.command_line, "\n", "Python v", snapshot.version.ToString(),
                   " (", snapshot.python_binary, ")\n");
   for (const analysis::Finding& deadlock : snapshot.deadlocks) absl::StrAppend(&out, "\n", DeadlockText(deadlock));
-  SourceLines sources(snapshot.pid);
+  SourceLines sources(snapshot.source_root, snapshot.source_cwd);
   for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
     absl::StrAppend(&out, "\n");
     AppendThread(snapshot, thread, options, sources, &out);
@@ -172,21 +233,69 @@ ordered_json CycleJson(const std::vector<analysis::CycleEdge>& cycle) {
   return json;
 }
 
-ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals) {
+ordered_json ValueJson(const python::PyValue& value) {
+  ordered_json json{{"type", value.type}, {"repr", value.repr}};
+  bool sequence = !value.items.empty() || value.type == "list" || value.type == "tuple" ||
+                  value.type == "set" || value.type == "frozenset";
+  if (value.type == "dict" || !value.entries.empty()) {
+    ordered_json items = ordered_json::array();
+    for (const python::PyValueEntry& entry : value.entries) {
+      items.push_back(ordered_json::array({ValueJson(entry.key), ValueJson(entry.value)}));
+    }
+    json["items"] = std::move(items);
+  } else if (sequence) {
+    ordered_json items = ordered_json::array();
+    for (const python::PyValue& item : value.items) items.push_back(ValueJson(item));
+    json["items"] = std::move(items);
+  }
+  if (!value.attributes.empty()) {
+    ordered_json attrs = ordered_json::object();
+    for (const python::PyValueAttribute& attribute : value.attributes) {
+      attrs[attribute.name] = ValueJson(attribute.value);
+    }
+    json["attrs"] = std::move(attrs);
+  }
+  if (value.truncated) json["truncated"] = true;
+  return json;
+}
+
+namespace {
+
+ordered_json VariablesJson(const std::vector<python::LocalVariable>& variables) {
+  ordered_json values = ordered_json::array();
+  for (const python::LocalVariable& variable : variables) {
+    ordered_json item{{"name", variable.name}, {"repr", variable.value->repr}, {"arg", variable.is_argument},
+                      {"addr", variable.address}, {"value", ValueJson(*variable.value)}};
+    if (variable.held_by != 0) item["held_by"] = variable.held_by;
+    values.push_back(std::move(item));
+  }
+  return values;
+}
+
+}  // namespace
+
+ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals, bool kinds, bool globals) {
   ordered_json list = ordered_json::array();
   for (const python::PyFrame& frame : frames) {
-    ordered_json item = {{"function", frame.function},
+    if (frame.kind == python::FrameKind::kKernel) {
+      list.push_back({{"kind", "kernel"}, {"function", frame.function}});
+      continue;
+    }
+    if (frame.kind == python::FrameKind::kNative) {
+      list.push_back({{"kind", "native"},
+                      {"function", frame.function.empty() ? ordered_json(nullptr) : ordered_json(frame.function)},
+                      {"module", frame.module},
+                      {"address", absl::StrFormat("0x%x", frame.pc)}});
+      continue;
+    }
+    ordered_json item = ordered_json::object();
+    if (kinds) item["kind"] = "python";
+    item.update(ordered_json{{"function", frame.function},
                          {"qualname", frame.qualname},
                          {"file", frame.file},
-                         {"line", frame.line}};
-    if (locals) {
-      ordered_json values = ordered_json::array();
-      for (const python::LocalVariable& local : frame.locals) {
-        values.push_back({{"name", local.name}, {"repr", local.repr}, {"arg", local.is_argument},
-                          {"addr", local.address}});
-      }
-      item["locals"] = std::move(values);
-    }
+                         {"line", frame.line}});
+    if (locals) item["locals"] = VariablesJson(frame.locals);
+    if (globals) item["globals"] = VariablesJson(frame.globals);
     list.push_back(std::move(item));
   }
   return list;
@@ -217,7 +326,7 @@ ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpForma
     }
     if (!thread.holds.empty()) item["holds"] = HoldsJson(thread.holds);
     if (thread.io) item["io"] = {{"fd", thread.io->fd}, {"description", thread.io->description}};
-    item["frames"] = FramesJson(thread.frames, options.locals);
+    item["frames"] = FramesJson(thread.frames, options.locals, options.native, options.globals);
     if (thread.truncated) item["truncated"] = true;
     if (!thread.walk_error.empty()) item["walk_error"] = thread.walk_error;
     threads.push_back(std::move(item));
@@ -228,6 +337,7 @@ ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpForma
   }
   ordered_json out;
   out["pid"] = snapshot.pid;
+  if (snapshot.core) out["core"] = CoreJson(*snapshot.core);
   if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) out["ns_pid"] = snapshot.ns_pid;
   out["python_version"] = snapshot.version.ToString();
   out["command_line"] = snapshot.command_line;

@@ -15,6 +15,8 @@ namespace pyhang::output {
 struct DumpFormatOptions {
   bool locals = false;
   bool source_lines = true;  // text only: show each frame's line of code
+  bool native = false;       // frames carry a "kind" (python, native)
+  bool globals = false;
 };
 
 std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options);
@@ -22,7 +24,10 @@ nlohmann::ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot,
                                 const DumpFormatOptions& options);
 
 // Pieces shared with `watch` and hang events.
-nlohmann::ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals);
+nlohmann::ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals,
+                                  bool kinds = false, bool globals = false);
+// A value of a local or global: {"type", "repr", "items"?, "attrs"?, "truncated"?}.
+nlohmann::ordered_json ValueJson(const python::PyValue& value);
 nlohmann::ordered_json LockJson(const analysis::LockRef& lock);
 // A deadlock cycle as in the JSON contract: one edge per waiting thread.
 nlohmann::ordered_json CycleJson(const std::vector<analysis::CycleEdge>& cycle);

@@ -26,6 +26,8 @@ constexpr double kFontWidth = 0.59;  // average glyph width / font size (Verdana
 constexpr absl::string_view kSearchColor = "rgb(230,0,230)";
 constexpr FrameCategory kLegendOrder[] = {FrameCategory::kUser, FrameCategory::kStdlib,
                                           FrameCategory::kLibrary, FrameCategory::kNative,
+                                          FrameCategory::kNativeCPython, FrameCategory::kNativeSystem,
+                                          FrameCategory::kKernel,
                                           FrameCategory::kState};
 
 // Where things go, following flamegraph.pl's proportions plus a legend row.

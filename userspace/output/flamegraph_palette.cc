@@ -17,6 +17,9 @@ Hue HueOf(FrameCategory category) {
     case FrameCategory::kStdlib: return {90, 150, 220, 40, 40, 30};   // blue
     case FrameCategory::kLibrary: return {90, 185, 90, 50, 45, 40};   // green
     case FrameCategory::kNative: return {220, 90, 90, 35, 40, 30};    // red
+    case FrameCategory::kNativeCPython: return {200, 110, 160, 30, 30, 30};  // rose
+    case FrameCategory::kNativeSystem: return {160, 120, 100, 30, 25, 25};   // brown
+    case FrameCategory::kKernel: return {120, 160, 170, 25, 25, 25};         // slate
     case FrameCategory::kState: return {175, 125, 220, 30, 30, 30};   // purple
     case FrameCategory::kRoot: return {185, 185, 185, 20, 20, 20};    // grey
   }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -43,6 +44,22 @@ size_t StdlibDirEnd(absl::string_view file) {
   return absl::string_view::npos;
 }
 
+// By the object file's name alone, like the Python files by their path.
+FrameCategory ClassifyNative(absl::string_view module) {
+  const absl::string_view base = module.substr(module.rfind('/') + 1);
+  if (absl::StartsWith(base, "libpython")) return FrameCategory::kNativeCPython;
+  if (absl::StartsWith(base, "python") && base.size() > 6 &&
+      absl::ascii_isdigit(static_cast<unsigned char>(base[6]))) {
+    return FrameCategory::kNativeCPython;  // python3, python3.14 (a static build)
+  }
+  for (absl::string_view system : {"libc.so", "libc-", "ld-linux", "ld64.so", "libm.so", "libpthread",
+                                   "libdl.so", "librt.so", "libgcc_s", "libstdc++", "libffi",
+                                   "linux-vdso", "[vdso]"}) {
+    if (absl::StartsWith(base, system)) return FrameCategory::kNativeSystem;
+  }
+  return FrameCategory::kNative;
+}
+
 FrameCategory ClassifyPython(absl::string_view file) {
   if (absl::StartsWith(file, "<frozen ")) return FrameCategory::kStdlib;
   if (PackageDirEnd(file) != absl::string_view::npos) return FrameCategory::kLibrary;
@@ -55,7 +72,8 @@ FrameCategory ClassifyPython(absl::string_view file) {
 FrameCategory Classify(const Frame& frame) {
   switch (frame.kind) {
     case FrameKind::kPython: return ClassifyPython(frame.file);
-    case FrameKind::kNative: return FrameCategory::kNative;
+    case FrameKind::kNative: return ClassifyNative(frame.file);
+    case FrameKind::kKernel: return FrameCategory::kKernel;
     case FrameKind::kState: return FrameCategory::kState;
     case FrameKind::kThread:
     case FrameKind::kProcess: return FrameCategory::kRoot;
@@ -69,6 +87,9 @@ absl::string_view CategoryName(FrameCategory category) {
     case FrameCategory::kStdlib: return "stdlib";
     case FrameCategory::kLibrary: return "site-packages";
     case FrameCategory::kNative: return "native";
+    case FrameCategory::kNativeCPython: return "CPython (C)";
+    case FrameCategory::kNativeSystem: return "libc & system";
+    case FrameCategory::kKernel: return "kernel";
     case FrameCategory::kState: return "waiting";
     case FrameCategory::kRoot: return "thread/process";
   }

@@ -16,7 +16,10 @@ enum class FrameCategory {
   kUser,     // the program's own Python code
   kStdlib,   // .../lib/pythonX.Y/... (not site-packages) or "<frozen ...>"
   kLibrary,  // site-packages or dist-packages
-  kNative,   // native symbols
+  kNative,   // native code of extensions and other libraries
+  kNativeCPython,  // native code of the interpreter: libpython*, python3.X
+  kNativeSystem,   // libc, the dynamic loader, libm, libgcc_s, libffi, the vDSO
+  kKernel,         // kernel functions
   kState,    // pseudo-leaves such as "[lock_wait]"
   kRoot,     // "all", thread and process pseudo-roots
 };

@@ -7,13 +7,15 @@
 
 namespace pyhang::output {
 
+SourceLines::SourceLines(pid_t pid)
+    : root_(absl::StrCat("/proc/", pid, "/root")), cwd_(absl::StrCat("/proc/", pid, "/cwd/")) {}
+
 const std::vector<std::string>* SourceLines::Load(const std::string& file) {
   if (auto it = files_.find(file); it != files_.end()) {
     return it->second ? &*it->second : nullptr;
   }
   if (files_.size() >= kMaxFiles || file.empty() || file[0] == '<') return nullptr;
-  std::string path = file[0] == '/' ? absl::StrCat("/proc/", pid_, "/root", file)
-                                    : absl::StrCat("/proc/", pid_, "/cwd/", file);
+  std::string path = absl::StrCat(file[0] == '/' ? root_ : cwd_, file);
   absl::StatusOr<std::string> text = ReadRegularFile(path, kMaxFileBytes);
   auto& entry = files_[file];
   if (!text.ok()) return nullptr;

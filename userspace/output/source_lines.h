@@ -1,5 +1,6 @@
-// Source lines of the target's Python files, read as the target sees them
-// (/proc/PID/root for absolute paths, /proc/PID/cwd for relative ones).
+// Source lines of the target's Python files, read as the target sees them:
+// absolute paths under `root` (/proc/PID/root, a core's --sysroot),
+// relative ones under `cwd` (/proc/PID/cwd/).
 #ifndef PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_
 #define PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_
 
@@ -19,7 +20,8 @@ class SourceLines {
   static constexpr size_t kMaxFileBytes = 8 << 20;
   static constexpr size_t kMaxLineChars = 200;
 
-  explicit SourceLines(pid_t pid) : pid_(pid) {}
+  explicit SourceLines(pid_t pid);
+  SourceLines(std::string root, std::string cwd) : root_(std::move(root)), cwd_(std::move(cwd)) {}
 
   // Line `line` (1-based) of `file`, stripped of surrounding whitespace;
   // nullopt if unreadable.
@@ -28,7 +30,8 @@ class SourceLines {
  private:
   const std::vector<std::string>* Load(const std::string& file);
 
-  pid_t pid_;
+  std::string root_;
+  std::string cwd_;
   absl::flat_hash_map<std::string, std::optional<std::vector<std::string>>> files_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -44,7 +45,11 @@ ordered_json ThreadsJson(const Finding& finding) {
     item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
     item["state"] = threads::StateName(StateInFinding(finding, thread));
     item["holds_gil"] = thread.holds_gil;
-    item["frames"] = FramesJson(thread.frames, false);
+    // Frames carry a kind once native frames are among them (native_loop).
+    bool native = absl::c_any_of(thread.frames, [](const python::PyFrame& frame) {
+      return frame.kind != python::FrameKind::kPython;
+    });
+    item["frames"] = FramesJson(thread.frames, false, native);
     threads.push_back(std::move(item));
   }
   return threads;
@@ -151,6 +156,11 @@ std::string FindingEventText(const analysis::FindingEvent& event, uint64_t now_n
   for (const analysis::ThreadObservation& thread : f.threads) {
     absl::StrAppend(&out, "  thread ", ThreadLabel(thread.tid, thread.name), ":\n");
     for (const python::PyFrame& frame : thread.frames) {
+      if (frame.kind == python::FrameKind::kNative) {
+        std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : frame.function;
+        absl::StrAppend(&out, "    [native] ", name, frame.module.empty() ? "" : absl::StrCat(" (", frame.module, ")"), "\n");
+        continue;
+      }
       absl::StrAppend(&out, "    ", frame.qualname, " (", frame.file, ":", frame.line, ")\n");
     }
   }

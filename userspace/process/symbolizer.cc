@@ -30,29 +30,35 @@ const MappedFile* Symbolizer::FileFor(const MemoryMap& map) {
   return slot.get();
 }
 
-std::string Symbolizer::Symbolize(uint64_t address) {
+std::optional<Symbolizer::Symbol> Symbolizer::Lookup(uint64_t address) {
   if (auto it = cache_.find(address); it != cache_.end()) return it->second;
   if (!maps_loaded_) RefreshMaps();
-  std::string result;
+  std::optional<Symbol> result;
   const MemoryMap* map = FindMap(maps_, address);
   if (map == nullptr && MonotonicNowNs() - maps_time_ns_ > kMapsRefreshNs) {
     RefreshMaps();
     map = FindMap(maps_, address);
   }
   if (map != nullptr && map->IsFile()) {
-    std::string object(Basename(map->path));
+    result = Symbol{"", std::string(Basename(map->path))};
     const MappedFile* file = FileFor(*map);
     const ElfSymbol* symbol = file ? file->elf->FunctionAt(address - file->load_bias) : nullptr;
-    bool is_python = absl::StrContains(object, "python");
-    if (symbol != nullptr) {
-      result = is_python ? symbol->name : absl::StrCat(symbol->name, " (", object, ")");
-    } else {
-      result = absl::StrFormat("0x%x (%s)", address, object);
-    }
+    if (symbol != nullptr) result->function = symbol->name;
   }
   if (cache_.size() >= kMaxCachedAddresses) cache_.clear();
   if (map != nullptr) cache_[address] = result;  // unknown addresses may be mapped later
   return result;
+}
+
+std::string Symbolizer::Describe(const Symbol& symbol, uint64_t address) {
+  if (symbol.function.empty()) return absl::StrFormat("0x%x (%s)", address, symbol.object);
+  if (absl::StrContains(symbol.object, "python")) return symbol.function;
+  return absl::StrCat(symbol.function, " (", symbol.object, ")");
+}
+
+std::string Symbolizer::Symbolize(uint64_t address) {
+  std::optional<Symbol> symbol = Lookup(address);
+  return symbol ? Describe(*symbol, address) : "";
 }
 
 }  // namespace pyhang::process

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,20 @@ class Symbolizer {
 
   explicit Symbolizer(pid_t pid) : pid_(pid) {}
 
+  struct Symbol {
+    std::string function;  // "" when the address has no symbol
+    std::string object;    // basename of the mapped file
+  };
+  // The function at `address` and its file; nullopt if it is not in a
+  // mapped file.
+  std::optional<Symbol> Lookup(uint64_t address);
+
   // "take_gil", "spin_forever (libspin.so)", or "0x7f.. (libfoo.so)" when
   // the address has no symbol; "" if it is not in a mapped file.
   std::string Symbolize(uint64_t address);
+  // Lookup's answer in Symbolize's words (the interpreter's own functions
+  // without their file).
+  static std::string Describe(const Symbol& symbol, uint64_t address);
 
   // Re-reads /proc/PID/maps. Symbolize() does it by itself (at most once a
   // second) when an address is outside every known mapping: the target
@@ -40,7 +52,7 @@ class Symbolizer {
   bool maps_loaded_ = false;
   uint64_t maps_time_ns_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<MappedFile>> files_;  // by path; null: unreadable
-  absl::flat_hash_map<uint64_t, std::string> cache_;
+  absl::flat_hash_map<uint64_t, std::optional<Symbol>> cache_;
 };
 
 }  // namespace pyhang::process

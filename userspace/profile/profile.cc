@@ -5,6 +5,8 @@
 namespace pyhang::profile {
 
 std::string Frame::Label() const {
+  if (kind == FrameKind::kNative && !file.empty()) return absl::StrCat(name, " (", file, ")");
+  if (kind == FrameKind::kKernel) return absl::StrCat(name, " [kernel]");
   if (kind != FrameKind::kPython || file.empty()) return name;
   if (line <= 0) return absl::StrCat(name, " (", file, ")");
   return absl::StrCat(name, " (", file, ":", line, ")");

@@ -18,6 +18,7 @@ namespace pyhang::profile {
 enum class FrameKind : uint8_t {
   kPython,   // a Python function: name, file, line
   kNative,   // a native symbol (file = the ELF object)
+  kKernel,   // a kernel function (record --native, samples in system calls)
   kState,    // a pseudo-leaf naming what the thread waits on: "[lock_wait]"
   kThread,   // a pseudo-root per thread (with --threads): "thread 123 \"name\""
   kProcess,  // a pseudo-root per process

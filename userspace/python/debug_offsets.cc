@@ -154,6 +154,8 @@ constexpr FieldUse kUses[] = {
     {"heap_type_object.ht_cached_keys", &PyOffsets::heaptype_cached_keys, 8},
     {"tuple_object.ob_item", &PyOffsets::tuple_items, 8},
     {"list_object.ob_item", &PyOffsets::list_items, 8},
+    {"set_object.table", &PyOffsets::set_table, 8},
+    {"set_object.mask", &PyOffsets::set_mask, 8},
     {"dict_object.ma_keys", &PyOffsets::dict_keys, 8},
     {"dict_object.ma_values", &PyOffsets::dict_values, 8},
     {"float_object.ob_fval", &PyOffsets::float_value, 8},

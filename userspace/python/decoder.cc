@@ -37,6 +37,11 @@ absl::Status Decoder::ReadStack(uint64_t tstate, const DecodeOptions& options, P
       if (memory::IsTargetGone(status)) return status;
       if (!status.ok()) LOG_DEBUG("locals of ", frame->qualname, ": ", status.message());
     }
+    if (options.globals) {
+      absl::Status status = walker_.ReadGlobals(raw, &*frame, options.repr);
+      if (memory::IsTargetGone(status)) return status;
+      if (!status.ok()) LOG_DEBUG("globals of ", frame->qualname, ": ", status.message());
+    }
     thread->frames.push_back(*std::move(frame));
   }
   return absl::OkStatus();
@@ -95,6 +100,10 @@ absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(const TaskIds& tasks)
   }
   RETURN_IF_ERROR(FillTidsFromPthreads(threads, tasks));
   for (PyThread& thread : threads) {
+    if (auto known = tasks.tid_of_pthread.find(thread.thread_id); known != tasks.tid_of_pthread.end()) {
+      thread.tid = known->second;
+      continue;
+    }
     if (tasks.host_tid_of.empty()) {  // unknown: take the target's ids as they are
       thread.tid = thread.ns_tid;
       continue;
@@ -108,6 +117,7 @@ absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(const TaskIds& tasks)
 absl::StatusOr<std::vector<PyThread>> Decoder::ReadThreads(const DecodeOptions& options,
                                                            const TaskIds& tasks) {
   ASSIGN_OR_RETURN(std::vector<PyThread> threads, ListThreads(tasks));
+  walker_.ForgetValues();  // module dicts and values change between looks
   for (PyThread& thread : threads) RETURN_IF_ERROR(ReadStack(thread.tstate_address, options, &thread));
   if (options.thread_names) {
     absl::flat_hash_map<uint64_t, std::string> names = ReadThreadNames();

@@ -23,13 +23,17 @@ namespace pyhang::python {
 // The target's OS threads by the ids the target itself uses (its pid
 // namespace: what native_thread_id and glibc's struct pthread hold),
 // each with the host's id for it. Outside containers both are the same.
+// Where the threads' pthread ids are known (a core's fs bases), they match
+// thread states to threads exactly, before any tid is compared.
 struct TaskIds {
   absl::flat_hash_map<int64_t, int64_t> host_tid_of;  // namespace tid -> host tid
+  absl::flat_hash_map<uint64_t, int64_t> tid_of_pthread;  // pthread_self() -> host tid
 };
 
 struct DecodeOptions {
   WalkLimits walk;
   bool locals = false;
+  bool globals = false;  // the module-level names each frame's code reads
   ReprLimits repr;
   bool thread_names = true;
 };

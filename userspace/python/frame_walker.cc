@@ -6,6 +6,7 @@
 #include "userspace/common/log.h"
 #include "userspace/common/status_macros.h"
 #include "userspace/python/line_table.h"
+#include "userspace/python/value_reader.h"
 
 namespace pyhang::python {
 namespace {
@@ -23,6 +24,12 @@ uint64_t MaskRef(uint64_t value, const PyOffsets& o) {
 }
 
 }  // namespace
+
+bool FrameWalker::IsEntryShim(const FrameFields& fields) const {
+  const PyOffsets& o = runtime_.offsets;
+  return o.frame_model == PYHANG_FRAME_INTERPRETER &&
+         (fields.owner == o.owner_cstack || fields.owner == o.owner_interpreter);
+}
 
 absl::StatusOr<uint64_t> FrameWalker::TopFrame(uint64_t tstate) {
   const PyOffsets& o = runtime_.offsets;
@@ -59,6 +66,9 @@ absl::StatusOr<std::optional<RawFrame>> FrameWalker::Interpret(const FrameFields
     // Shim/sentinel frames that C code pushes (3.12+) are not Python calls.
     if (fields.owner == o.owner_cstack || fields.owner == o.owner_interpreter) return std::nullopt;
     raw.is_generator = fields.owner == o.owner_generator;
+    raw.entry = fields.is_entry;
+  } else {
+    raw.entry = true;  // <= 3.10: every Python call is its own eval-loop activation
   }
   absl::StatusOr<const CodeInfo*> code = codes_.Get(raw.code_address);
   if (!code.ok()) {
@@ -104,16 +114,27 @@ absl::StatusOr<RawWalk> FrameWalker::WalkRaw(uint64_t top_frame, const WalkLimit
     fields.code = LoadAt<uint64_t>(*bytes, o.frame_code);
     fields.instr_field = Has(o.frame_instr) ? LoadAt<uint64_t>(*bytes, o.frame_instr) : 0;
     fields.owner = Has(o.frame_owner) ? LoadAt<uint8_t>(*bytes, o.frame_owner) : 0;
-    absl::StatusOr<std::optional<RawFrame>> frame = Interpret(fields);
-    if (!frame.ok()) {
-      if (memory::IsTargetGone(frame.status())) return frame.status();
-      walk.error = std::string(frame.status().message());
+    fields.is_entry = Has(o.frame_is_entry) && LoadAt<uint8_t>(*bytes, o.frame_is_entry) != 0;
+    if (absl::Status appended = AppendFrame(fields, &walk); !appended.ok()) {
+      if (memory::IsTargetGone(appended)) return appended;
+      walk.error = std::string(appended.message());
       break;
     }
-    if (*frame) walk.frames.push_back(**frame);
     address = LoadAt<uint64_t>(*bytes, o.frame_previous);
   }
   return walk;
+}
+
+absl::Status FrameWalker::AppendFrame(const FrameFields& fields, RawWalk* walk) {
+  ASSIGN_OR_RETURN(std::optional<RawFrame> frame, Interpret(fields));
+  if (frame) {
+    walk->frames.push_back(*frame);
+  } else if (IsEntryShim(fields) && !walk->frames.empty()) {
+    // 3.12+: the eval loop pushes this frame below the first Python frame
+    // it runs, so the frame walked just before it began an activation.
+    walk->frames.back().entry = true;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PyFrame> FrameWalker::Symbolize(const RawFrame& raw) {
@@ -125,6 +146,7 @@ absl::StatusOr<PyFrame> FrameWalker::Symbolize(const RawFrame& raw) {
   frame.code_address = raw.code_address;
   frame.frame_address = raw.frame_address;
   frame.instruction = raw.instruction;
+  frame.entry = raw.entry;
   std::optional<int> line;
   if (auto memo = code->line_memo.find(raw.instruction); memo != code->line_memo.end()) {
     line = memo->second;
@@ -153,6 +175,7 @@ absl::Status FrameWalker::ReadLocals(const RawFrame& raw, PyFrame* frame,
       absl::MakeSpan(reinterpret_cast<std::byte*>(slots.data()), count * sizeof(uint64_t))));
   int arguments = code->argcount + code->kwonlyargcount + ((code->flags & kCoVarargs) ? 1 : 0) +
                   ((code->flags & kCoVarkeywords) ? 1 : 0);
+  frame->locals.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     uint8_t kind = i < code->local_kinds.size() ? static_cast<uint8_t>(code->local_kinds[i]) : 0;
     if (kind & kFastHidden) continue;
@@ -168,8 +191,51 @@ absl::Status FrameWalker::ReadLocals(const RawFrame& raw, PyFrame* frame,
         value = *content;
       }
     }
-    frame->locals.push_back(LocalVariable{code->local_names[i], objects_.Repr(value, limits),
+    frame->locals.push_back(LocalVariable{code->local_names[i], ValueOf(value, limits),
                                           static_cast<int>(i) < arguments, value});
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const PyValue> FrameWalker::ValueOf(uint64_t object, const ReprLimits& limits) {
+  if (auto it = values_by_object_.find(object); it != values_by_object_.end()) return it->second;
+  if (values_by_object_.size() >= kMaxValuesRemembered) values_by_object_.clear();
+  auto value = std::make_shared<const PyValue>(ValueReader(objects_, limits).Read(object));
+  values_by_object_.emplace(object, value);
+  return value;
+}
+
+absl::StatusOr<const FrameWalker::GlobalNames*> FrameWalker::GlobalsOf(uint64_t dict) {
+  if (auto it = globals_by_dict_.find(dict); it != globals_by_dict_.end()) return &it->second;
+  GlobalNames names;
+  RETURN_IF_ERROR(objects_.ForEachDictEntry(dict, kMaxGlobalNames, [&](uint64_t key, uint64_t value) {
+    absl::StatusOr<std::string> name = objects_.ReadString(key, 256);
+    if (name.ok()) names.emplace(*std::move(name), value);
+    return true;
+  }));
+  if (globals_by_dict_.size() >= 64) globals_by_dict_.clear();
+  return &globals_by_dict_.emplace(dict, std::move(names)).first->second;
+}
+
+absl::Status FrameWalker::ReadGlobals(const RawFrame& raw, PyFrame* frame, const ReprLimits& limits) {
+  const PyOffsets& o = runtime_.offsets;
+  if (!Has(o.frame_globals) || !Has(o.code_names)) {
+    return absl::UnimplementedError("this version's frame globals are not known");
+  }
+  ASSIGN_OR_RETURN(uint64_t dict, memory::ReadPointer(objects_.reader(), raw.frame_address + o.frame_globals));
+  ASSIGN_OR_RETURN(uint64_t names, memory::ReadPointer(objects_.reader(), raw.code_address + o.code_names));
+  if (dict == 0 || names == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const GlobalNames* globals, GlobalsOf(dict));
+  ASSIGN_OR_RETURN(std::vector<uint64_t> name_objects, objects_.ReadTupleItems(names, 1024));
+  absl::flat_hash_set<std::string> shown;
+  for (uint64_t name_object : name_objects) {
+    if (frame->globals.size() >= kMaxGlobalsPerFrame) break;
+    absl::StatusOr<std::string> name = objects_.ReadString(name_object, 256);
+    if (!name.ok() || shown.contains(*name)) continue;
+    auto found = globals->find(*name);
+    if (found == globals->end()) continue;  // an attribute or builtin name, not a global
+    shown.insert(*name);
+    frame->globals.push_back(LocalVariable{*name, ValueOf(found->second, limits), false, found->second});
   }
   return absl::OkStatus();
 }

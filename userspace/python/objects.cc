@@ -1,6 +1,7 @@
 #include "absl/strings/string_view.h"
 #include "userspace/python/objects.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -24,8 +25,6 @@ constexpr uint64_t kTpFlagsUnicodeSubclass = 1ull << 28;
 
 // Offsets that have not moved in 3.8-3.13 and that only the repr/dict code
 // needs, so they are not part of the BPF-visible record.
-constexpr int kDictUsed = 16;           // PyDictObject.ma_used
-constexpr int kSetUsed = 24;            // PySetObject.used
 constexpr int kOldKeysSize = 8;         // PyDictKeysObject.dk_size (<= 3.10)
 constexpr int kOldKeysNentries = 32;    // dk_nentries (<= 3.10)
 constexpr int kOldKeysIndices = 40;     // dk_indices (<= 3.10)
@@ -79,6 +78,10 @@ absl::StatusOr<uint64_t> ObjectReader::TypeOf(uint64_t object) {
 
 absl::StatusOr<std::string> ObjectReader::TypeName(uint64_t object) {
   ASSIGN_OR_RETURN(uint64_t type, TypeOf(object));
+  return NameOfType(type);
+}
+
+absl::StatusOr<std::string> ObjectReader::NameOfType(uint64_t type) {
   if (auto it = type_names_.find(type); it != type_names_.end()) return it->second;
   ASSIGN_OR_RETURN(uint64_t name_address, ReadPointer(reader_, type + offsets_.type_name));
   ASSIGN_OR_RETURN(std::string name, memory::ReadCString(reader_, name_address, 128));
@@ -95,8 +98,12 @@ absl::StatusOr<bool> ObjectReader::IsInstance(uint64_t object, uint64_t type) {
 absl::StatusOr<std::string> ObjectReader::ReadString(uint64_t object, size_t max_chars,
                                                      bool* truncated) {
   if (object == 0) return absl::InvalidArgumentError("NULL str");
-  ASSIGN_OR_RETURN(std::string header,
-                   ReadBytes(reader_, object, offsets_.unicode_compact_data + 8));
+  // The header on the stack: a dump reads tens of thousands of strings.
+  size_t header_size = static_cast<size_t>(offsets_.unicode_compact_data) + 8;
+  std::array<char, 128> header_bytes;
+  if (header_size > header_bytes.size()) return absl::InternalError("str header too large");
+  RETURN_IF_ERROR(reader_.Read(object, absl::MakeSpan(reinterpret_cast<std::byte*>(header_bytes.data()), header_size)));
+  absl::string_view header(header_bytes.data(), header_size);
   uint64_t type = LoadAt<uint64_t>(header, offsets_.object_type);
   if (types_.unicode != 0 && type != types_.unicode) {
     ASSIGN_OR_RETURN(uint64_t flags, ReadValue<uint64_t>(reader_, type + offsets_.type_flags));
@@ -280,9 +287,7 @@ std::string PythonStringRepr(absl::string_view utf8, bool truncated) {
   return out;
 }
 
-namespace {
-
-std::string BytesRepr(absl::string_view bytes, bool truncated) {
+std::string PythonBytesRepr(absl::string_view bytes, bool truncated) {
   // Like str: double quotes when the value has ' but no ".
   bool has_single = bytes.find('\'') != absl::string_view::npos;
   bool has_double = bytes.find('"') != absl::string_view::npos;
@@ -309,43 +314,6 @@ std::string BytesRepr(absl::string_view bytes, bool truncated) {
   return out;
 }
 
-}  // namespace
-
-std::string ObjectReader::Repr(uint64_t object, const ReprLimits& limits) {
-  if (object == 0) return "<NULL>";
-  if (object == types_.none_object) return "None";
-  if (object == types_.true_object) return "True";
-  if (object == types_.false_object) return "False";
-  absl::StatusOr<uint64_t> type = TypeOf(object);
-  if (!type.ok() || *type == 0) return absl::StrFormat("<unreadable at 0x%x>", object);
-  bool truncated = false;
-  absl::StatusOr<std::string> text = absl::UnknownError("");
-  if (*type == types_.unicode) {
-    absl::StatusOr<std::string> value = ReadString(object, limits.max_string, &truncated);
-    if (value.ok()) text = PythonStringRepr(*value, truncated);
-  } else if (*type == types_.bytes) {
-    absl::StatusOr<std::string> value = ReadBytesObject(object, limits.max_string, &truncated);
-    if (value.ok()) text = BytesRepr(*value, truncated);
-  } else if (*type == types_.long_int) {
-    text = IntRepr(object, limits);
-  } else if (*type == types_.floating) {
-    text = FloatRepr(object);
-  }
-  if (text.ok()) return *text;
-
-  std::string name = TypeName(object).value_or("?");
-  std::optional<int64_t> length;
-  if (*type == types_.tuple || *type == types_.list) {
-    if (auto size = ReadVarSize(object); size.ok()) length = *size;
-  } else if (*type == types_.dict) {
-    if (auto used = ReadValue<int64_t>(reader_, object + kDictUsed); used.ok()) length = *used;
-  } else if (*type == types_.set || *type == types_.frozenset) {
-    if (auto used = ReadValue<int64_t>(reader_, object + kSetUsed); used.ok()) length = *used;
-  }
-  if (length) return absl::StrFormat("<%s at 0x%x len=%d>", name, object, *length);
-  return absl::StrFormat("<%s at 0x%x>", name, object);
-}
-
 absl::Status ObjectReader::ForEachDictEntry(uint64_t dict, size_t max_entries,
                                             const DictVisitor& visit) {
   ASSIGN_OR_RETURN(std::string header, ReadBytes(reader_, dict, offsets_.dict_values + 8));
@@ -370,13 +338,39 @@ absl::Status ObjectReader::ForEachKeysEntry(uint64_t keys, uint64_t values, size
   size_t count = std::min({static_cast<size_t>(nentries), max_entries, kMaxDictEntries});
   size_t entry_size = kind == 0 ? 24 : 16;  // {hash, key, value} or {key, value}
   uint64_t entries = keys + kKeysIndices + (uint64_t{1} << log2_index_bytes);
-  for (size_t i = 0; i < count; ++i) {
-    ASSIGN_OR_RETURN(std::string entry, ReadBytes(reader_, entries + i * entry_size, entry_size));
-    uint64_t key = LoadAt<uint64_t>(entry, kind == 0 ? 8 : 0);
-    uint64_t value = LoadAt<uint64_t>(entry, kind == 0 ? 16 : 8);
-    if (values != 0) {
-      ASSIGN_OR_RETURN(value, ReadPointer(reader_, values + i * 8));
+  // 3.13+ split values keep their own insertion order: `size` bytes after
+  // the `capacity` value slots, each an index into the shared keys (which
+  // 3.14 fills ahead of time from the class's __init__).
+  std::string order;
+  if (values != 0 && offsets_.instance_dict_format == PYHANG_DICT_MANAGED_313) {
+    ASSIGN_OR_RETURN(std::string counts, ReadBytes(reader_, values - 8, 2));
+    uint8_t capacity = LoadAt<uint8_t>(counts, 0);
+    uint8_t size = LoadAt<uint8_t>(counts, 1);
+    if (size > capacity) return Garbage("dict values", values);
+    ASSIGN_OR_RETURN(order, ReadBytes(reader_, values + uint64_t{capacity} * 8, size));
+    count = std::min<size_t>(size, max_entries);
+  }
+  // Entries (and split values) are read a chunk at a time, in order of
+  // index; with an order array, one by one.
+  constexpr size_t kChunk = 32;
+  std::array<uint64_t, kChunk * 3> chunk;
+  std::array<uint64_t, kChunk> value_chunk;
+  size_t chunk_first = 0;
+  for (size_t n = 0; n < count; ++n) {
+    size_t i = order.empty() ? n : static_cast<uint8_t>(order[n]);
+    if (!order.empty() || i % kChunk == 0) {  // i == 0 first: the first pass always loads
+      size_t in_chunk = order.empty() ? std::min(kChunk, count - i) : 1;
+      RETURN_IF_ERROR(reader_.Read(entries + i * entry_size,
+                                   absl::MakeSpan(reinterpret_cast<std::byte*>(chunk.data()), in_chunk * entry_size)));
+      if (values != 0) {
+        RETURN_IF_ERROR(reader_.Read(values + i * 8, absl::MakeSpan(reinterpret_cast<std::byte*>(value_chunk.data()),
+                                                                  in_chunk * 8)));
+      }
+      chunk_first = i;
     }
+    size_t slot = (i - chunk_first) * (entry_size / 8);
+    uint64_t key = chunk[slot + (kind == 0 ? 1 : 0)];
+    uint64_t value = values != 0 ? value_chunk[i - chunk_first] : chunk[slot + (kind == 0 ? 2 : 1)];
     if (key == 0 || value == 0) continue;
     if (!visit(key, value)) break;
   }
@@ -420,57 +414,73 @@ absl::StatusOr<uint64_t> ObjectReader::DictGetString(uint64_t dict, absl::string
   return found;
 }
 
-absl::StatusOr<uint64_t> ObjectReader::InstanceAttribute(uint64_t object, absl::string_view name) {
+absl::StatusOr<ObjectReader::AttributeStore> ObjectReader::FindAttributeStore(uint64_t object) {
   ASSIGN_OR_RETURN(uint64_t type, TypeOf(object));
   if (offsets_.instance_dict_format != PYHANG_DICT_TP_DICTOFFSET) {
     ASSIGN_OR_RETURN(uint64_t flags, ReadValue<uint64_t>(reader_, type + offsets_.type_flags));
-    if (flags & kTpFlagsManagedDict) return InstanceAttributeManaged(object, type, name);
+    if (flags & kTpFlagsManagedDict) return FindManagedStore(object, type);
   }
+  AttributeStore store;
   ASSIGN_OR_RETURN(int64_t dictoffset, ReadValue<int64_t>(reader_, type + offsets_.type_dictoffset));
-  if (dictoffset <= 0 || dictoffset > 4096) return 0;  // no (simple) __dict__
-  ASSIGN_OR_RETURN(uint64_t dict, ReadPointer(reader_, object + dictoffset));
-  if (dict == 0) return 0;
-  return DictGetString(dict, name);
+  if (dictoffset <= 0 || dictoffset > 4096) return store;  // no (simple) __dict__
+  store.has_dict = true;
+  ASSIGN_OR_RETURN(store.dict, ReadPointer(reader_, object + dictoffset));
+  return store;
 }
 
-absl::StatusOr<uint64_t> ObjectReader::InstanceAttributeManaged(uint64_t object, uint64_t type,
-                                                                absl::string_view name) {
-  uint64_t dict = 0;
-  uint64_t values = 0;
+absl::StatusOr<ObjectReader::AttributeStore> ObjectReader::FindManagedStore(uint64_t object,
+                                                                            uint64_t type) {
+  AttributeStore store;
+  store.has_dict = true;
   ASSIGN_OR_RETURN(uint64_t word, ReadPointer(reader_, object + kManagedDictOffset));
   switch (offsets_.instance_dict_format) {
     case PYHANG_DICT_MANAGED_311: {
-      dict = word;
-      ASSIGN_OR_RETURN(values, ReadPointer(reader_, object + kManagedValuesOffset));
+      store.dict = word;
+      ASSIGN_OR_RETURN(store.values, ReadPointer(reader_, object + kManagedValuesOffset));
       break;
     }
     case PYHANG_DICT_MANAGED_312: {
       // _PyDictOrValues: a values pointer is stored minus one (bit 0 set).
-      if (word & 1) values = word + 1; else dict = word;
+      if (word & 1) store.values = word + 1; else store.dict = word;
       break;
     }
     case PYHANG_DICT_MANAGED_313: {
-      dict = word;
-      if (dict != 0) break;
+      store.dict = word;
+      if (store.dict != 0) break;
       ASSIGN_OR_RETURN(uint64_t flags, ReadValue<uint64_t>(reader_, type + offsets_.type_flags));
-      if ((flags & kTpFlagsInlineValues) == 0) return 0;
+      if ((flags & kTpFlagsInlineValues) == 0) return store;
       ASSIGN_OR_RETURN(int64_t basicsize,
                        ReadValue<int64_t>(reader_, type + offsets_.type_basicsize));
       uint64_t inline_values = object + basicsize;
       ASSIGN_OR_RETURN(uint8_t valid, ReadValue<uint8_t>(reader_, inline_values + 3));
-      if (!valid) return 0;
-      values = inline_values + 8;  // struct _dictvalues: 4 bytes of header, padding, values[]
+      if (!valid) return store;
+      store.values = inline_values + 8;  // struct _dictvalues: 4 bytes of header, padding, values[]
       break;
     }
     default:
-      return 0;
+      return store;
   }
-  if (dict != 0 && values == 0) return DictGetString(dict, name);
-  if (values == 0) return 0;
-  ASSIGN_OR_RETURN(uint64_t keys, ReadPointer(reader_, type + offsets_.heaptype_cached_keys));
-  if (keys == 0) return 0;
+  if (store.values != 0) {
+    // Split values have a dict only as a view onto them: the values win.
+    store.dict = 0;
+    ASSIGN_OR_RETURN(store.keys, ReadPointer(reader_, type + offsets_.heaptype_cached_keys));
+    if (store.keys == 0) store.values = 0;
+  }
+  return store;
+}
+
+absl::Status ObjectReader::ForEachInstanceAttribute(uint64_t object, size_t max_entries,
+                                                    const DictVisitor& visit, bool* has_dict) {
+  ASSIGN_OR_RETURN(AttributeStore store, FindAttributeStore(object));
+  if (has_dict != nullptr) *has_dict = store.has_dict;
+  if (store.values != 0) return ForEachKeysEntry(store.keys, store.values, max_entries, visit);
+  if (store.dict != 0) return ForEachDictEntry(store.dict, max_entries, visit);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ObjectReader::InstanceAttribute(uint64_t object, absl::string_view name) {
   uint64_t found = 0;
-  RETURN_IF_ERROR(ForEachKeysEntry(keys, values, kMaxDictEntries, [&](uint64_t k, uint64_t v) {
+  RETURN_IF_ERROR(ForEachInstanceAttribute(object, kMaxDictEntries, [&](uint64_t k, uint64_t v) {
     absl::StatusOr<std::string> key = ReadString(k, name.size() + 1);
     if (key.ok() && *key == name) {
       found = v;

@@ -37,14 +37,29 @@ struct KnownTypes {
   uint64_t cell = 0;
   uint64_t method = 0;
   uint64_t cfunction = 0;
+  uint64_t bytearray = 0;
+  uint64_t complex = 0;
+  uint64_t range = 0;
+  uint64_t module = 0;
+  uint64_t function = 0;
+  uint64_t type = 0;  // PyType_Type: the class of classes
   uint64_t none_object = 0;
   uint64_t true_object = 0;
   uint64_t false_object = 0;
+  uint64_t ellipsis_object = 0;
 };
 
+// The bounds of one value's repr (values.h says how each one cuts).
 struct ReprLimits {
-  size_t max_string = 256;   // characters shown of a str/bytes value
-  size_t max_int_digits = 64;  // 30-bit digits decoded (about 580 decimal digits)
+  size_t max_string = 256;     // characters of a str, bytes of a bytes/bytearray
+  size_t max_items = 16;       // items of a container, attributes of an object
+  int max_depth = 3;           // containers inside containers
+  size_t max_repr = 1024;      // characters of the whole repr
+  size_t max_objects = 512;    // objects read for one value
+  size_t max_int_digits = 128; // 30-bit digits of an int (about 1,150 decimal digits)
+  // Keep each value's items, entries and attributes (JSON); text needs
+  // only the repr, and a dump of 50,000 locals is faster without them.
+  bool structure = true;
 };
 
 class ObjectReader {
@@ -64,6 +79,7 @@ class ObjectReader {
   absl::StatusOr<uint64_t> TypeOf(uint64_t object);
   // tp_name of the object's type ("int", "_thread.lock", ...), cached per type.
   absl::StatusOr<std::string> TypeName(uint64_t object);
+  absl::StatusOr<std::string> NameOfType(uint64_t type);
   absl::StatusOr<bool> IsInstance(uint64_t object, uint64_t type);
 
   // str -> UTF-8, at most `max_chars` code points (`truncated` tells).
@@ -84,21 +100,32 @@ class ObjectReader {
 
   // An attribute from an ordinary instance's __dict__, or 0 if absent.
   absl::StatusOr<uint64_t> InstanceAttribute(uint64_t object, absl::string_view name);
+  // Calls `visit(key, value)` for the instance's __dict__ entries, in order,
+  // wherever this version keeps them (a dict, split or inline values).
+  // `has_dict` (if given) tells whether the instance has a __dict__ at all.
+  absl::Status ForEachInstanceAttribute(uint64_t object, size_t max_entries,
+                                        const DictVisitor& visit, bool* has_dict = nullptr);
 
-  // repr()-like text: None, True, 42, 1.5, 'text', b'bytes'; for anything
-  // else "<type at 0x...>" plus len=N for containers.
-  std::string Repr(uint64_t object, const ReprLimits& limits = {});
+  // int -> decimal text (an int of more than max_int_digits digits gives
+  // "<int at 0x..., N bits>"); float -> Python's repr.
+  absl::StatusOr<std::string> IntRepr(uint64_t object, const ReprLimits& limits);
+  absl::StatusOr<std::string> FloatRepr(uint64_t object);
 
  private:
   absl::Status ForEachKeysEntry(uint64_t keys, uint64_t values, size_t max_entries,
                                 const DictVisitor& visit);
   absl::Status ForEachKeysEntryOld(uint64_t keys, uint64_t values, size_t max_entries,
                                    const DictVisitor& visit);
-  absl::StatusOr<std::string> IntRepr(uint64_t object, const ReprLimits& limits);
-  absl::StatusOr<std::string> FloatRepr(uint64_t object);
-  // The instance's keys/values pair for managed dicts; dict pointer otherwise.
-  absl::StatusOr<uint64_t> InstanceAttributeManaged(uint64_t object, uint64_t type,
-                                                    absl::string_view name);
+  // Where an instance keeps its attributes: a dict, or values over the
+  // type's shared keys (managed dicts, 3.11+); all 0 if it has neither.
+  struct AttributeStore {
+    uint64_t dict = 0;
+    uint64_t keys = 0;
+    uint64_t values = 0;
+    bool has_dict = false;
+  };
+  absl::StatusOr<AttributeStore> FindAttributeStore(uint64_t object);
+  absl::StatusOr<AttributeStore> FindManagedStore(uint64_t object, uint64_t type);
 
   memory::MemoryReader& reader_;
   const PyOffsets& offsets_;
@@ -108,8 +135,10 @@ class ObjectReader {
 
 // Python's repr() of a float, e.g. 1.5, 1e+16, 1e-05, inf, nan.
 std::string PythonFloatRepr(double value);
-// Python's repr() of a str already decoded to UTF-8 (quotes and escapes).
+// Python's repr() of a str already decoded to UTF-8 (quotes and escapes),
+// and of bytes; `truncated` adds "..." after the closing quote.
 std::string PythonStringRepr(absl::string_view utf8, bool truncated);
+std::string PythonBytesRepr(absl::string_view bytes, bool truncated);
 // Appends code point `cp` as UTF-8 (invalid code points as U+FFFD).
 void AppendUtf8(uint32_t cp, std::string* out);
 

@@ -13,9 +13,25 @@ PyOffsets AllAbsent() {
   PyOffsets o;
   std::memset(&o, 0xff, sizeof(o));  // every __s32 = PYHANG_ABSENT, every __u8 = 0xff
   o.pad0 = 0;
-  o.pad1 = 0;
   o.tagged_frame_refs = 0;
   return o;
+}
+
+// Fields of value objects (--locals) that have not moved in 3.8-3.15.
+void ValueFields(PyOffsets* o) {
+  o->function_qualname = 40;     // PyFunctionObject.func_qualname (3.10+)
+  o->set_mask = 32;              // PySetObject.mask
+  o->set_table = 40;             // PySetObject.table
+  o->bytearray_start = 40;       // PyByteArrayObject.ob_start
+  o->complex_value = 16;         // PyComplexObject.cval
+  o->range_start = 16;           // PyRangeObject.start
+  o->range_stop = 24;            // PyRangeObject.stop
+  o->range_step = 32;            // PyRangeObject.step
+  o->exception_args = 24;        // PyBaseExceptionObject.args
+  o->type_members = 240;         // PyTypeObject.tp_members
+  o->type_base = 256;            // PyTypeObject.tp_base
+  o->type_dict = 264;            // PyTypeObject.tp_dict
+  o->list_allocated = 32;        // PyListObject.allocated
 }
 
 // Fields that have not moved in 3.8-3.13.
@@ -52,6 +68,7 @@ PyOffsets Common() {
   o.rlock_owner = 24;            // rlockobject.rlock_owner
   o.rlock_count = 32;            // rlockobject.rlock_count
   o.lock_sem = 16;               // lockobject.lock_lock / rlockobject.rlock_lock
+  ValueFields(&o);
   return o;
 }
 
@@ -82,6 +99,7 @@ PyOffsets Python38() {
   o.frame_previous = 24;              // PyFrameObject.f_back
   o.frame_code = 32;                  // PyFrameObject.f_code
   o.frame_globals = 48;               // PyFrameObject.f_globals
+  o.function_qualname = 104;          // PyFunctionObject.func_qualname (before COMMON_FIELDS)
   o.frame_valuestack = 64;            // PyFrameObject.f_valuestack
   o.frame_stacktop = 72;              // PyFrameObject.f_stacktop
   o.frame_instr = 104;                // PyFrameObject.f_lasti
@@ -135,6 +153,7 @@ PyOffsets Python310() {
   o.frame_size = 352;
   o.code_linetable = 120;             // co_linetable
   o.heaptype_cached_keys = 872;
+  o.function_qualname = 40;           // PyFunctionObject.func_qualname (COMMON_FIELDS)
   return o;
 }
 
@@ -333,6 +352,7 @@ PyOffsets Python314() {
   o.lock_locked = 16;                 // lockobject.lock (PyMutex: bit 0 locked, bit 1 parked)
   o.rlock_owner = 24;                 // rlockobject.lock.thread (_PyRecursiveMutex)
   o.rlock_count = 32;                 // rlockobject.lock.level
+  ValueFields(&o);
   return o;
 }
 

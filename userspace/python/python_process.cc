@@ -123,6 +123,13 @@ KnownTypes FindKnownTypes(const MappedFile& file) {
   types.cell = address("PyCell_Type");
   types.method = address("PyMethod_Type");
   types.cfunction = address("PyCFunction_Type");
+  types.bytearray = address("PyByteArray_Type");
+  types.complex = address("PyComplex_Type");
+  types.range = address("PyRange_Type");
+  types.module = address("PyModule_Type");
+  types.function = address("PyFunction_Type");
+  types.type = address("PyType_Type");
+  types.ellipsis_object = address("_Py_EllipsisObject");
   types.none_object = address("_Py_NoneStruct");
   types.true_object = address("_Py_TrueStruct");
   types.false_object = address("_Py_FalseStruct");

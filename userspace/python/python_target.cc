@@ -38,6 +38,7 @@ absl::StatusOr<PythonTarget::Threads> PythonTarget::ListThreads() {
   for (const target::ThreadIds& task : *tasks) {
     threads.tasks.insert(task.tid);
     ids.host_tid_of[task.ns_tid] = task.tid;
+    if (task.thread_pointer != 0) ids.tid_of_pthread[task.thread_pointer] = task.tid;
   }
   absl::StatusOr<std::vector<PyThread>> python = decoder_->ListThreads(ids);
   if (!python.ok()) return memory::IsTargetGone(python.status()) ? ExitedError(pid()) : python.status();

@@ -3,16 +3,24 @@
 #define PYHANG_USERSPACE_PYTHON_STACK_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "userspace/python/value.h"
+
 namespace pyhang::python {
 
+// A local (or, with --globals, a module-level name a frame's code reads).
 struct LocalVariable {
   std::string name;
-  std::string repr;
+  // value->repr is what dump prints. Shared: one object that is a local of
+  // many frames (self, a shared Event) is read and kept once per look.
+  std::shared_ptr<const PyValue> value;
   bool is_argument = false;
   uint64_t address = 0;
+  // A lock some thread is known to hold (analysis::LockInspector): its tid.
+  int64_t held_by = 0;
 };
 
 // One frame of the interpreter's chain as found in memory, before any
@@ -24,6 +32,7 @@ struct RawFrame {
   // Negative: the frame has not started executing.
   int64_t instruction = -1;
   bool is_generator = false;  // owned by a generator/coroutine
+  bool entry = false;         // see PyFrame::entry
 };
 
 // The fields of one frame as a reader (userspace or BPF) copies them out of
@@ -33,17 +42,33 @@ struct FrameFields {
   uint64_t code = 0;         // frame_code slot (tag bits not yet masked)
   uint64_t instr_field = 0;  // frame_instr slot: int f_lasti or instruction pointer
   uint8_t owner = 0;         // frame_owner byte (3.11+), else 0
+  bool is_entry = false;     // frame_is_entry (3.11 only)
 };
 
+// A frame of the one stack model: Python frames from the decoder, and with
+// --native the native frames they run on (merged by native/merge.h).
+// kKernel: a kernel function of a sample taken in a system call
+// (record --native); `function` is its kallsyms name.
+enum class FrameKind : uint8_t { kPython, kNative, kKernel };
+
 struct PyFrame {
-  std::string function;  // co_name
+  FrameKind kind = FrameKind::kPython;
+  std::string function;  // co_name; for a native frame its symbol ("" if none)
   std::string qualname;  // co_qualname (3.11+); co_name on older versions
   std::string file;      // co_filename
   int line = 0;          // 0 if the line table could not be read
   uint64_t code_address = 0;
   uint64_t frame_address = 0;
   int64_t instruction = -1;
-  std::vector<LocalVariable> locals;  // filled with --locals
+  std::vector<LocalVariable> locals;   // filled with --locals
+  std::vector<LocalVariable> globals;  // filled with --globals
+  // The outermost Python frame that one activation of the interpreter's
+  // eval loop (_PyEval_EvalFrameDefault) runs: where a native stack's eval
+  // frame is replaced by Python frames.
+  bool entry = false;
+  // Native frames: the object file ("libc.so.6") and instruction address.
+  std::string module;
+  uint64_t pc = 0;
 };
 
 struct PyThread {

@@ -42,10 +42,14 @@ static_assert(sizeof(pyhang_offcpu_event) == 112 + sizeof(pyhang_stack));
 
 static_assert(sizeof(pyhang_exit_event) == 24);
 
+static_assert(offsetof(pyhang_native_stack_event, record) == 16);
+static_assert(sizeof(pyhang_native_record) == 16 + 27 * 8);
+
 // Every event starts with its type.
 static_assert(offsetof(pyhang_sample_event, type) == 0);
 static_assert(offsetof(pyhang_offcpu_event, type) == 0);
 static_assert(offsetof(pyhang_exit_event, type) == 0);
+static_assert(offsetof(pyhang_native_stack_event, type) == 0);
 
 }  // namespace pyhang::sampler
 

@@ -113,6 +113,7 @@ absl::Status BpfSampler::Load() {
   s.rodata->cfg_offcpu_stacks = options_.offcpu_python_stacks;
   s.rodata->cfg_offcpu_min_ns = options_.offcpu_min_ns;
   s.rodata->cfg_wakeup_bytes = options_.ring_buffer_bytes / 4;
+  s.rodata->cfg_native_stack_bytes = std::min<uint32_t>(options_.native_stack_bytes, PYHANG_NATIVE_STACK_MAX);
 
   RETURN_IF_ERROR(SetMapSize(s.maps.pyhang_procs, options_.max_processes));
   RETURN_IF_ERROR(SetMapSize(s.maps.pyhang_offcpu, options_.off_cpu ? options_.max_threads : 1));

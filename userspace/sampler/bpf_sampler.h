@@ -40,6 +40,9 @@ struct SamplerOptions {
   bool kernel_stacks = true;         // kernel stack ids on samples and switch-outs
   bool offcpu_python_stacks = true;  // walk Python frames at every switch-out
   uint64_t offcpu_min_ns = 0;        // shorter off-CPU intervals are only counted
+  // record --native: user stack bytes copied with each on-CPU sample (a
+  // NativeStack event before it); 0: none. At most PYHANG_NATIVE_STACK_MAX.
+  uint32_t native_stack_bytes = 0;
   uint32_t max_processes = 64;       // targets at once
   uint32_t max_threads = 1024;       // target threads with off-CPU state at once
   uint32_t kernel_stack_entries = 8192;

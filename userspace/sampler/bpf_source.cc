@@ -4,6 +4,7 @@
 #include "userspace/analysis/monitor.h"
 #include "userspace/common/log.h"
 #include "userspace/common/status_macros.h"
+#include "userspace/native/merge.h"
 #include "userspace/sampler/perf_events.h"
 #include "userspace/sampler/proc_config.h"
 #include "userspace/sampler/procfs_sampler.h"
@@ -29,7 +30,30 @@ absl::StatusOr<std::unique_ptr<BpfSource>> BpfSource::Create(pid_t pid, const Bp
   sampler_options.frequency_hz = static_cast<uint32_t>(options.rate_hz);
   sampler_options.off_cpu = options.off_cpu;
   sampler_options.offcpu_python_stacks = options.off_cpu;
-  sampler_options.kernel_stacks = false;  // not shown in profiles; saves map space
+  // Kernel stacks only for --native (where kernel frames are shown): they
+  // cost map space.
+  sampler_options.kernel_stacks = false;
+  sampler_options.native_stack_bytes = options.native_stack_bytes;
+  if (options.native_stack_bytes > 0) {
+    // Each native stack is up to 28 KiB, and the first samples of a library
+    // are slow to name (its debug file is read then): room for ~1 s of them.
+    sampler_options.ring_buffer_bytes = 32u << 20;
+    native::UnwindOptions unwind;
+    unwind.debug_roots = {absl::StrCat("/proc/", pid, "/root/usr/lib/debug")};
+    absl::StatusOr<std::unique_ptr<native::SampleUnwinder>> unwinder = native::SampleUnwinder::Create(pid, unwind);
+    if (!unwinder.ok()) {
+      return absl::Status(unwinder.status().code(),
+                          absl::StrCat("native stacks: ", unwinder.status().message()));
+    }
+    source->native_ = *std::move(unwinder);
+    absl::StatusOr<process::KernelSymbols> kernel = process::KernelSymbols::Load();
+    if (kernel.ok()) {
+      source->kernel_symbols_ = *std::move(kernel);
+      sampler_options.kernel_stacks = true;
+    } else {
+      LOG_WARNING("no kernel frames: ", kernel.status().message());
+    }
+  }
   ASSIGN_OR_RETURN(source->sampler_, BpfSampler::Create(sampler_options));
   RETURN_IF_ERROR(source->sampler_->AddTarget(pid, config.record));
   source->start_ns_ = MonotonicNowNs();
@@ -38,7 +62,8 @@ absl::StatusOr<std::unique_ptr<BpfSource>> BpfSource::Create(pid_t pid, const Bp
 }
 
 std::string BpfSource::description() const {
-  return absl::StrCat("BPF at ", options_.rate_hz, " Hz", options_.off_cpu ? " with off-CPU time" : "");
+  return absl::StrCat("BPF at ", options_.rate_hz, " Hz", options_.off_cpu ? " with off-CPU time" : "",
+                      native_ ? ", native stacks" : "");
 }
 
 SourceStats BpfSource::stats() const {
@@ -69,6 +94,7 @@ void BpfSource::RefreshNames() {
   // not grow these sets over a long watch.
   absl::erase_if(names_, [&](const auto& entry) { return !threads->tasks.contains(entry.first); });
   absl::erase_if(seen_, [&](int64_t tid) { return !threads->tasks.contains(tid); });
+  absl::erase_if(pending_native_, [&](const auto& entry) { return !threads->tasks.contains(entry.first); });
 }
 
 std::string BpfSource::ThreadName(int64_t tid) {
@@ -104,6 +130,36 @@ threads::ThreadState BpfSource::OffCpuState(const OffCpuEvent& event) {
   return threads::ClassifyKernelThread(kernel, gil_).state;
 }
 
+void BpfSource::AddNativeFrames(const Sample& on_cpu, StackSample* sample) {
+  auto it = pending_native_.find(on_cpu.tid);
+  if (it == pending_native_.end()) return;
+  NativeStack native = std::move(it->second);
+  pending_native_.erase(it);
+  if (native.ktime_ns != on_cpu.ktime_ns) return;  // that sample was lost
+  std::vector<python::PyFrame> frames = native_->Unwind(std::move(native.copy));
+  if (frames.empty()) return;
+  ++stats_.native_stacks;
+  if (native::ReachesThreadRoot(frames)) ++stats_.native_to_root;
+  sample->frames = native::MergeStacks(frames, sample->frames).frames;
+  AddKernelFrames(on_cpu, sample);
+}
+
+void BpfSource::AddKernelFrames(const Sample& on_cpu, StackSample* sample) {
+  if (!kernel_symbols_ || !on_cpu.in_kernel) return;
+  absl::StatusOr<std::vector<uint64_t>> stack = sampler_->KernelStack(on_cpu.kernel_stack_id);
+  if (!stack.ok()) return;
+  std::vector<python::PyFrame> kernel;
+  for (uint64_t address : *stack) {
+    python::PyFrame frame;
+    frame.kind = python::FrameKind::kKernel;
+    frame.function = kernel_symbols_->Name(address);
+    if (frame.function.empty()) frame.function = "[unknown]";
+    frame.pc = address;
+    kernel.push_back(std::move(frame));
+  }
+  sample->frames.insert(sample->frames.begin(), kernel.begin(), kernel.end());
+}
+
 void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
   StackSample sample;
   sample.pid = pid_;
@@ -113,8 +169,17 @@ void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
     sample.on_cpu = true;
     sample.weight_ns = SamplingPeriodNs(static_cast<uint32_t>(options_.rate_hz));
     if (!Symbolize(on->stack, &sample)) return;
-    if (!on->in_kernel && (options_.native_symbols || sample.frames.empty())) {
-      sample.native_leaf = symbolizer_.Symbolize(on->user_ip);
+    if (native_) AddNativeFrames(*on, &sample);
+    const bool native_stack = !sample.frames.empty() && sample.frames.front().kind != python::FrameKind::kPython;
+    if (!on->in_kernel && !native_stack && (options_.native_symbols || sample.frames.empty())) {
+      if (std::optional<process::Symbolizer::Symbol> symbol = symbolizer_.Lookup(on->user_ip)) {
+        python::PyFrame leaf;
+        leaf.kind = python::FrameKind::kNative;
+        leaf.function = std::move(symbol->function);
+        leaf.module = std::move(symbol->object);
+        leaf.pc = on->user_ip;
+        sample.native_leaf = std::move(leaf);
+      }
     }
   } else if (const OffCpuEvent* off = std::get_if<OffCpuEvent>(&event)) {
     sample.tid = off->tid;
@@ -128,6 +193,9 @@ void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
     if (!Symbolize(off->stack, &sample)) return;
   } else if (const ThreadExit* exit = std::get_if<ThreadExit>(&event)) {
     if (exit->process_exited) exited_ = true;
+    return;
+  } else if (const NativeStack* native = std::get_if<NativeStack>(&event)) {
+    if (native_) pending_native_[native->copy.tid] = *native;
     return;
   }
   seen_.insert(sample.tid);

@@ -9,10 +9,13 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "userspace/native/sample_unwinder.h"
+#include "userspace/process/kernel_symbols.h"
 #include "userspace/process/symbolizer.h"
 #include "userspace/python/python_target.h"
 #include "userspace/sampler/bpf_sampler.h"
@@ -27,6 +30,10 @@ struct BpfSourceOptions {
   // Name the native function of every on-CPU sample (watch: evidence of
   // native loops). Otherwise only samples without Python frames get one.
   bool native_symbols = true;
+  // record --native: copy this many bytes of user stack with each on-CPU
+  // sample and unwind it (native frames merged with the Python ones);
+  // 0: Python frames only.
+  uint32_t native_stack_bytes = 0;
 };
 
 class BpfSource : public SampleSource {
@@ -52,6 +59,9 @@ class BpfSource : public SampleSource {
   bool Symbolize(const PythonStack& stack, StackSample* sample);
   threads::ThreadState OffCpuState(const OffCpuEvent& event);
   void RefreshNames();
+  void AddNativeFrames(const Sample& on_cpu, StackSample* sample);
+  // The kernel's frames of a sample taken in a system call, innermost first.
+  void AddKernelFrames(const Sample& on_cpu, StackSample* sample);
 
   pid_t pid_;
   BpfSourceOptions options_;
@@ -61,6 +71,10 @@ class BpfSource : public SampleSource {
   threads::GilRange gil_;
   absl::flat_hash_map<int64_t, std::string> names_;  // by tid
   absl::flat_hash_set<int64_t> seen_;                // tids with any event
+  std::unique_ptr<native::SampleUnwinder> native_;   // with native_stack_bytes
+  std::optional<process::KernelSymbols> kernel_symbols_;  // with native_, if readable
+  // The native stack BPF copied just before each thread's next sample.
+  absl::flat_hash_map<int64_t, NativeStack> pending_native_;  // by tid
   uint64_t start_ns_ = 0;
   uint64_t names_time_ns_ = 0;
   bool exited_ = false;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "userspace/sampler/native_snapshot.h"
 
 namespace pyhang::sampler {
 namespace {
@@ -117,6 +118,15 @@ absl::StatusOr<Event> DecodeEvent(absl::Span<const uint8_t> record) {
       if (record.size() < sizeof(pyhang_exit_event)) break;
       auto raw = LoadRecord<pyhang_exit_event>(record);
       return ThreadExit{raw->pid, raw->tid, (raw->flags & PYHANG_EXIT_PROCESS) != 0, raw->ktime_ns};
+    }
+    case PYHANG_EVENT_NATIVE_STACK: {
+      constexpr size_t kHeader = offsetof(pyhang_native_stack_event, record);
+      if (record.size() < sizeof(pyhang_native_stack_event)) break;
+      auto raw = LoadRecord<pyhang_native_stack_event>(record);
+      std::vector<target::StackCopy> copies = ParseNativeRecords(absl::string_view(
+          reinterpret_cast<const char*>(record.data()) + kHeader, record.size() - kHeader));
+      if (copies.size() != 1) return absl::DataLossError("malformed native stack record");
+      return NativeStack{raw->pid, raw->ktime_ns, std::move(copies.front())};
     }
     default:
       return absl::DataLossError(absl::StrCat("unknown BPF event type ", type));

@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "userspace/python/stack.h"
 #include "userspace/sampler/abi.h"
+#include "userspace/target/stack_copies.h"
 
 namespace pyhang::sampler {
 
@@ -70,7 +71,15 @@ struct ThreadExit {
   uint64_t ktime_ns = 0;
 };
 
-using Event = std::variant<Sample, OffCpuEvent, ThreadExit>;
+// record --native: the registers and stack top of the thread sampled at
+// ktime_ns (it comes just before that Sample).
+struct NativeStack {
+  uint32_t pid = 0;
+  uint64_t ktime_ns = 0;
+  target::StackCopy copy;  // copy.tid: the sampled thread
+};
+
+using Event = std::variant<Sample, OffCpuEvent, ThreadExit, NativeStack>;
 
 // Decodes one ring-buffer record; an error if it is malformed.
 absl::StatusOr<Event> DecodeEvent(absl::Span<const uint8_t> record);

@@ -73,4 +73,16 @@ absl::StatusOr<UniqueFd> OpenCpuClockEvent(int cpu, uint32_t frequency_hz) {
   return UniqueFd(fd);
 }
 
+absl::StatusOr<UniqueFd> OpenThreadClockEvent(pid_t tid, uint64_t period_ns) {
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_CPU_CLOCK;
+  attr.sample_period = period_ns;
+  int fd = static_cast<int>(
+      syscall(SYS_perf_event_open, &attr, tid, /*cpu=*/-1, /*group_fd=*/-1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("perf_event_open(cpu-clock, thread ", tid, ")"));
+  return UniqueFd(fd);
+}
+
 }  // namespace pyhang::sampler

@@ -2,6 +2,8 @@
 #ifndef PYHANG_USERSPACE_SAMPLER_PERF_EVENTS_H_
 #define PYHANG_USERSPACE_SAMPLER_PERF_EVENTS_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -43,6 +45,10 @@ absl::Status SetEventPeriod(int fd, uint64_t period_ns);
 // given in nanoseconds rather than as a frequency so that the kernel's
 // perf_event_max_sample_rate throttling heuristics do not apply.
 absl::StatusOr<UniqueFd> OpenCpuClockEvent(int cpu, uint32_t frequency_hz);
+
+// A CPU-clock event that follows one thread (any CPU) and overflows every
+// `period_ns` of its CPU time.
+absl::StatusOr<UniqueFd> OpenThreadClockEvent(pid_t tid, uint64_t period_ns);
 
 }  // namespace pyhang::sampler
 

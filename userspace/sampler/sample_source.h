@@ -20,6 +20,8 @@ struct SourceStats {
   uint64_t errors = 0;        // other failures (unreadable tstate, ...)
   uint64_t rounds = 0;        // /proc fallback: sampling rounds
   uint64_t late_rounds = 0;   // /proc fallback: rounds that started late
+  uint64_t native_stacks = 0;    // --native: samples with native frames unwound
+  uint64_t native_to_root = 0;   // of those, unwound to the thread's first frame
 };
 
 using SampleSink = std::function<void(StackSample&& sample)>;

@@ -18,14 +18,12 @@ absl::StatusOr<python::RawWalk> InterpretStack(python::FrameWalker& walker,
       walk.truncated = false;
       return walk;
     }
-    absl::StatusOr<std::optional<python::RawFrame>> frame = walker.Interpret(fields);
-    if (!frame.ok()) {
-      if (memory::IsTargetGone(frame.status())) return frame.status();
-      walk.error = std::string(frame.status().message());
+    if (absl::Status appended = walker.AppendFrame(fields, &walk); !appended.ok()) {
+      if (memory::IsTargetGone(appended)) return appended;
+      walk.error = std::string(appended.message());
       walk.truncated = false;
       return walk;
     }
-    if (*frame) walk.frames.push_back(**frame);
   }
   if (stack.error != PYHANG_OK && stack.error != PYHANG_ERR_TRUNCATED) {
     walk.error = absl::StrCat("BPF walk: ", ErrorName(stack.error));

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,10 @@ struct StackSample {
   std::vector<python::PyFrame> frames;  // innermost first
   bool holds_gil = false;
   bool python_known = true;  // false: no Python thread state for this OS thread
-  std::string native_leaf;   // symbol of the sampled user IP, if known
+  // On CPU: the native function at the sampled user IP (kind kNative,
+  // function "" without a symbol), when the sampler names it and no
+  // native stack (record --native) already starts `frames`.
+  std::optional<python::PyFrame> native_leaf;
 };
 
 }  // namespace pyhang::sampler

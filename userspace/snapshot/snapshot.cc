@@ -1,11 +1,13 @@
 #include "userspace/snapshot/snapshot.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "userspace/analysis/hang_detector.h"
 #include "userspace/analysis/idle_patterns.h"
 #include "userspace/analysis/monitor.h"
 #include "userspace/common/log.h"
+#include "userspace/common/status_macros.h"
 #include "userspace/memory/memory_reader.h"
 
 namespace pyhang::snapshot {
@@ -15,20 +17,43 @@ absl::Status Exited(pid_t pid) {
   return absl::UnavailableError(absl::StrCat("process ", pid, " exited during the dump"));
 }
 
-}  // namespace
+// A lock among the locals or globals that some thread is known to hold
+// gets that thread's tid, so dump can say who holds it.
+void MarkHeldLocks(ProcessSnapshot& snapshot) {
+  absl::flat_hash_map<uint64_t, int64_t> holder_of;
+  for (const ThreadSnapshot& entry : snapshot.threads) {
+    for (const analysis::HeldLock& held : entry.thread.holds) {
+      if (held.lock.address != 0) holder_of.emplace(held.lock.address, entry.thread.tid);
+    }
+  }
+  if (holder_of.empty()) return;
+  for (ThreadSnapshot& entry : snapshot.threads) {
+    for (python::PyFrame& frame : entry.thread.frames) {
+      for (auto* names : {&frame.locals, &frame.globals}) {
+        for (python::LocalVariable& variable : *names) {
+          if (auto it = holder_of.find(variable.address); it != holder_of.end()) variable.held_by = it->second;
+        }
+      }
+    }
+  }
+}
 
-absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& options) {
+analysis::MonitorOptions MonitorOptionsFor(const SnapshotOptions& options) {
   analysis::MonitorOptions monitor_options;
   monitor_options.max_depth = options.max_depth;
   monitor_options.locals = options.locals;
+  monitor_options.globals = options.globals;
   monitor_options.repr = options.repr;
   monitor_options.timings = false;  // one look: no durations, no CPU deltas
-  absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(pid, monitor_options);
-  if (!monitor.ok()) return memory::IsTargetGone(monitor.status()) ? Exited(pid) : monitor.status();
-  const python::PythonProcess& process = (*monitor)->process();
+  return monitor_options;
+}
+
+absl::StatusOr<ProcessSnapshot> Snapshot(analysis::Monitor& monitor) {
+  const pid_t pid = monitor.pid();
+  const python::PythonProcess& process = monitor.process();
   for (const std::string& warning : process.warnings) LOG_WARNING(warning);
 
-  absl::StatusOr<analysis::ProcessObservation> observation = (*monitor)->Observe();
+  absl::StatusOr<analysis::ProcessObservation> observation = monitor.Observe();
   if (!observation.ok()) {
     if (memory::IsTargetGone(observation.status())) return Exited(pid);
     return absl::Status(observation.status().code(),
@@ -62,7 +87,26 @@ absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& o
                                                                  : thread.verdict.state;
     snapshot.threads.push_back(ThreadSnapshot{std::move(thread), state});
   }
+  MarkHeldLocks(snapshot);
   return snapshot;
+}
+
+}  // namespace
+
+absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& options) {
+  absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(pid, MonitorOptionsFor(options));
+  if (!monitor.ok()) return memory::IsTargetGone(monitor.status()) ? Exited(pid) : monitor.status();
+  ASSIGN_OR_RETURN(ProcessSnapshot snapshot, Snapshot(**monitor));
+  snapshot.source_root = absl::StrCat("/proc/", pid, "/root");
+  snapshot.source_cwd = absl::StrCat("/proc/", pid, "/cwd/");
+  return snapshot;
+}
+
+absl::StatusOr<ProcessSnapshot> TakeSnapshot(std::unique_ptr<python::PythonTarget> target,
+                                             const SnapshotOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<analysis::Monitor> monitor,
+                   analysis::Monitor::Create(std::move(target), MonitorOptionsFor(options)));
+  return Snapshot(*monitor);
 }
 
 }  // namespace pyhang::snapshot

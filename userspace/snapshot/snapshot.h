@@ -1,4 +1,4 @@
-// One look at a live Python process for `pyhang dump`: every Python
+// One look at a Python process (live, or a core) for `pyhang dump`: every Python
 // thread's stack, its state (from the kernel, refined by the analysis:
 // idle, deadlock), the lock it waits for and who holds it, and any
 // deadlock cycle among the threads.
@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "userspace/analysis/finding.h"
 #include "userspace/analysis/observation.h"
 #include "userspace/python/objects.h"
+#include "userspace/python/python_target.h"
 #include "userspace/python/python_version.h"
 #include "userspace/threads/thread_state.h"
 
@@ -22,6 +25,18 @@ namespace pyhang::snapshot {
 struct ThreadSnapshot {
   analysis::ThreadObservation thread;
   threads::ThreadState state = threads::ThreadState::kUnknown;  // refined
+};
+
+// What a core file adds to a dump (the "core" object of the JSON).
+struct CoreSummary {
+  std::string file;                 // as given ("-": standard input)
+  std::string compression;          // "none", "zstd", "lz4", "xz"
+  int signal = 0;                   // the signal that ended the process; 0 for gcore
+  std::optional<uint64_t> fault_address;
+  int64_t crashing_tid = 0;         // 0 if no thread crashed (gcore)
+  std::string crashed_in;           // "strlen (libc.so.6)": the crashing thread's innermost function
+  bool truncated = false;           // the file is shorter than its segments
+  size_t threads = 0;               // every thread in the core
 };
 
 struct ProcessSnapshot {
@@ -36,11 +51,17 @@ struct ProcessSnapshot {
   size_t native_only_threads = 0;  // OS threads with no Python thread state
   std::vector<analysis::Finding> deadlocks;
   std::vector<std::string> warnings;
+  // Where source lines are read from: prefixes for absolute and relative
+  // co_filenames (/proc/PID/root and /proc/PID/cwd/ for a live process).
+  std::string source_root;
+  std::string source_cwd;
+  std::optional<CoreSummary> core;
 };
 
 struct SnapshotOptions {
   size_t max_depth = 4096;
   bool locals = false;
+  bool globals = false;
   python::ReprLimits repr;
 };
 
@@ -48,6 +69,9 @@ struct SnapshotOptions {
 // for the user (see python::AttachToPython); a target that exits midway
 // gives kUnavailable.
 absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& options);
+// The same over a target already attached (a live process or a core).
+absl::StatusOr<ProcessSnapshot> TakeSnapshot(std::unique_ptr<python::PythonTarget> target,
+                                             const SnapshotOptions& options);
 
 }  // namespace pyhang::snapshot
 

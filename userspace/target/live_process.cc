@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "userspace/common/file_util.h"
 #include "userspace/common/status_macros.h"
+#include "userspace/process/fd_info.h"
 #include "userspace/process/tasks.h"
 
 namespace pyhang::target {
@@ -133,5 +134,12 @@ absl::StatusOr<std::string> LiveProcess::ReadFile(absl::string_view path, size_t
                                     : absl::StrCat("/proc/", pid(), "/cwd/", path);
   return ReadRegularFile(full, max_bytes);
 }
+
+absl::StatusOr<threads::KernelThread> LiveProcess::KernelThread(
+    int64_t tid, const threads::KernelReadOptions& options) {
+  return threads::ReadKernelThread(info_.pid, tid, options);
+}
+
+std::string LiveProcess::DescribeFd(int fd) { return process::DescribeFd(info_.pid, fd); }
 
 }  // namespace pyhang::target

@@ -25,6 +25,9 @@ class LiveProcess : public Target {
       const std::vector<process::MemoryMap>& maps, const process::MemoryMap& map) override;
   absl::StatusOr<std::vector<ThreadIds>> Threads() override;
   bool Gone() override;
+  absl::StatusOr<threads::KernelThread> KernelThread(
+      int64_t tid, const threads::KernelReadOptions& options) override;
+  std::string DescribeFd(int fd) override;
   absl::StatusOr<std::string> ReadFile(absl::string_view path, size_t max_bytes) override;
 
  private:

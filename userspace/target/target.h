@@ -1,5 +1,5 @@
 // What pyhang needs from a process it looks at, whatever the process is: a
-// live process today (LiveProcess), a core file next. Everything that
+// live process (LiveProcess) or a core file (CoreTarget). Everything that
 // touches the operating system about a target goes through here, so the
 // decoder, the monitor, snapshots and the samplers work on any Target.
 #ifndef PYHANG_USERSPACE_TARGET_TARGET_H_
@@ -16,16 +16,23 @@
 #include "userspace/memory/memory_reader.h"
 #include "userspace/process/mapped_file.h"
 #include "userspace/process/maps.h"
+#include "userspace/process/registers.h"
+#include "userspace/threads/kernel_thread.h"
 
 namespace pyhang::target {
 
-// A thread by both of its ids. `tid` is what the host's ps, top and kill
+// A thread by its ids. `tid` is what the host's ps, top and kill
 // use; `ns_tid` is what the target itself sees (gettid(),
 // threading.get_native_id(), PyThreadState.native_thread_id, glibc's
 // struct pthread). They differ inside a pid namespace (containers).
+// `thread_pointer` (its fs base: glibc's struct pthread, which is what
+// pthread_self() and PyThreadState.thread_id hold) is known where the
+// registers are (a core); 0 elsewhere. It matches thread states to
+// threads whatever the pid namespace of the core's writer was.
 struct ThreadIds {
   int64_t tid = 0;
   int64_t ns_tid = 0;
+  uint64_t thread_pointer = 0;
 };
 
 struct ProcessInfo {
@@ -61,6 +68,20 @@ class Target {
 
   // True once the target no longer exists.
   virtual bool Gone() = 0;
+
+  // What the kernel knows of thread `tid` (host tid): its run state, the
+  // system call it is in and that call's arguments. A core knows only the
+  // call its registers show (state '?'). kNotFound if the thread is gone.
+  virtual absl::StatusOr<threads::KernelThread> KernelThread(
+      int64_t tid, const threads::KernelReadOptions& options) = 0;
+
+  // What file descriptor `fd` is ("socket:[123] 10.0.0.1:80", a path); ""
+  // if that cannot be known.
+  virtual std::string DescribeFd(int fd) = 0;
+
+  // The thread's registers where the target holds them (a core); a running
+  // process is never stopped to read them, so nullptr there.
+  virtual const process::Registers* ThreadRegisters(int64_t tid) { return nullptr; }
 
   // At most `max_bytes` of a regular file, resolved the way the target
   // resolves `path` (its root; its working directory for relative paths).

@@ -160,6 +160,25 @@ absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid,
   return thread;
 }
 
+std::vector<std::string> ParseKernelStack(absl::string_view text) {
+  constexpr size_t kMaxFrames = 256;
+  std::vector<std::string> names;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (names.size() >= kMaxFrames) break;
+    size_t space = line.find("] ");
+    absl::string_view name = space == absl::string_view::npos ? line : line.substr(space + 2);
+    name = name.substr(0, name.find('+'));
+    if (!name.empty()) names.emplace_back(name);
+  }
+  return names;
+}
+
+std::vector<std::string> ReadKernelStack(pid_t pid, int64_t tid) {
+  absl::StatusOr<std::string> text =
+      ReadFileToString(absl::StrCat("/proc/", pid, "/task/", tid, "/stack"), 64 << 10);
+  return text.ok() ? ParseKernelStack(*text) : std::vector<std::string>();
+}
+
 std::string SyscallName(int64_t number) {
   absl::string_view name = KnownSyscallName(number);
   return name.empty() ? absl::StrCat("syscall_", number) : std::string(name);

@@ -19,6 +19,21 @@ constexpr uint64_t kFutexWait = 0;         // FUTEX_WAIT
 constexpr uint64_t kFutexWaitBitset = 9;   // FUTEX_WAIT_BITSET
 constexpr uint64_t kFutexCommandMask = 0x7f;  // without PRIVATE (128) / CLOCK_REALTIME (256)
 
+// futex(2) operations that block until woken (FUTEX_LOCK_PI and its kin
+// block too: a PI mutex is a lock).
+bool IsFutexWait(uint64_t op) {
+  switch (op & kFutexCommandMask) {
+    case 0:   // FUTEX_WAIT
+    case 6:   // FUTEX_LOCK_PI
+    case 9:   // FUTEX_WAIT_BITSET
+    case 11:  // FUTEX_WAIT_REQUEUE_PI
+    case 12:  // FUTEX_LOCK_PI2
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Whether the blocking call has a deadline, from its arguments.
 bool HasTimeout(const KernelThread& thread) {
   const auto& a = thread.args;
@@ -52,6 +67,11 @@ StateVerdict ClassifySyscall(const KernelThread& thread, const GilRange& gil) {
   const std::string name = SyscallName(nr);
   switch (nr) {
     case kFutex:
+      if (!IsFutexWait(thread.args[1])) {
+        // Waking waiters (releasing a lock or the GIL) does not block.
+        return Verdict(ThreadState::kRunning, "futex wake");
+      }
+      [[fallthrough]];
     case kFutexWaitv: {
       uint64_t address = thread.args[0];
       if (gil.Contains(address)) {

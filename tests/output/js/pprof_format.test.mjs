@@ -14,7 +14,7 @@ function decode(name) {
 }
 
 // Collapsed labels are Frame::Label(): "name (file:line)" for Python frames,
-// the bare name for frames without a line (native, states).
+// "name (file)" for native ones (their object file), the bare name for states.
 function foldedTotals({ profile, str }, valueIndex) {
   const functions = new Map(profile.function.map((f) => [Number(f.id), f]));
   const labels = new Map();
@@ -23,7 +23,8 @@ function foldedTotals({ profile, str }, valueIndex) {
     const line = location.line[0];
     const f = functions.get(Number(line.functionId));
     assert.ok(f, `location ${location.id} names missing function ${line.functionId}`);
-    const label = Number(line.line) > 0 ? `${str(f.name)} (${str(f.filename)}:${line.line})` : str(f.name);
+    const file = str(f.filename);
+    const label = Number(line.line) > 0 ? `${str(f.name)} (${file}:${line.line})` : file ? `${str(f.name)} (${file})` : str(f.name);
     labels.set(Number(location.id), foldLabel(label));
   }
   const totals = new Map();

@@ -36,7 +36,8 @@ for (const name of ["small", "hostile"]) {
     const document = JSON.parse(readFileSync(fixture(`${name}.speedscope.json`), "utf8"));
     const frames = document.shared.frames;
     const collapsed = readCollapsed(`${name}.collapsed`);
-    const label = (f) => foldLabel(f.line ? `${f.name} (${f.file}:${f.line})` : f.name);
+    // As Frame::Label(): "name (file:line)", "name (file)" (native: its object file), "name".
+    const label = (f) => foldLabel(f.line ? `${f.name} (${f.file}:${f.line})` : f.file ? `${f.name} (${f.file})` : f.name);
     const totals = new Map();
     for (const profile of document.profiles) {
       assert.equal(profile.type, "sampled");
