@@ -319,7 +319,8 @@ def short(event):
                                                 event.get("kind"), event.get("tids"),
                                                 event.get("duration_s"))
     if event.get("event") == "hang":
-        text += " summary=%r" % (event.get("summary") or "")[:300]
+        names = [t.get("name") for t in event.get("threads") or []]
+        text += " names=%s summary=%r" % (names, (event.get("summary") or "")[:300])
     else:
         text += " reason=%r" % event.get("reason")
     return text
