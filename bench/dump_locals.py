@@ -25,13 +25,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def timed(command):
-    start = time.monotonic_ns()
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    elapsed = (time.monotonic_ns() - start) / 1e6
+def timed(command, workdir):
+    """(milliseconds, stdout text). Output goes to a file, as from
+    `pyhang dump > FILE`: a pipe would time this harness reading and
+    decoding the 5 MiB that --locals prints, not pyhang."""
+    path = os.path.join(workdir, "out.txt")
+    with open(path, "wb") as out:
+        start = time.monotonic_ns()
+        result = subprocess.run(command, stdout=out, stderr=subprocess.PIPE)
+        elapsed = (time.monotonic_ns() - start) / 1e6
     if result.returncode != 0:
         raise SystemExit("%s failed: rc=%d\n%s" % (command, result.returncode, result.stderr[-2000:]))
-    return elapsed, result.stdout
+    with open(path, encoding="utf-8", errors="replace") as out:
+        return elapsed, out.read()
 
 
 def main():
@@ -49,9 +55,9 @@ def main():
     try:
         base = [args.pyhang, "dump", "--pid", str(target.pid), "--no-source"]
         for _ in range(args.runs):
-            elapsed, _ = timed(base)
+            elapsed, _ = timed(base, workdir)
             plain.append(elapsed)
-            elapsed, out = timed(base + ["--locals"])
+            elapsed, out = timed(base + ["--locals"], workdir)
             with_locals.append(elapsed)
             shown = out.count("request: Request(url=")
             if shown < args.threads * (args.depth - 3):

@@ -79,9 +79,17 @@ int RunDump(const DumpArgs& args) {
   absl::StatusOr<snapshot::ProcessSnapshot> snapshot = Snapshot(args);
   if (!snapshot.ok()) return ReportError(snapshot.status());
   output::DumpFormatOptions format{args.locals, !args.no_source, args.native, args.globals};
-  std::string text = args.json ? JsonText(output::DumpJson(*snapshot, format)) + "\n"
-                               : output::DumpText(*snapshot, format);
-  return WriteStdout(text);
+  int status = kExitOk;
+  auto write = [&status](absl::string_view piece) {
+    status = WriteStdout(piece);
+    return status == kExitOk;
+  };
+  if (args.json) {
+    output::WriteDumpJson(*snapshot, format, write);
+  } else {
+    output::WriteDumpText(*snapshot, format, write);
+  }
+  return status;
 }
 
 }  // namespace pyhang::cli

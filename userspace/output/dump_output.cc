@@ -196,8 +196,12 @@ std::string DeadlockText(const analysis::Finding& deadlock) {
   return out;
 }
 
-std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
+bool WriteDumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options,
+                   const TextSink& sink) {
+  // Handed on once this much is made: few writes, and little held at once.
+  constexpr size_t kPieceBytes = 256 << 10;
   std::string out = snapshot.core ? CoreText(*snapshot.core) : "";
+  out.reserve(kPieceBytes + (64 << 10));
   absl::StrAppend(&out, "Process ", snapshot.pid);
   if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) {
     absl::StrAppend(&out, " [", snapshot.ns_pid, " in its pid namespace]");
@@ -209,11 +213,24 @@ std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormat
   for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
     absl::StrAppend(&out, "\n");
     AppendThread(snapshot, thread, options, sources, &out);
+    if (out.size() >= kPieceBytes) {
+      if (!sink(out)) return false;
+      out.clear();
+    }
   }
   if (snapshot.native_only_threads > 0) {
     absl::StrAppend(&out, "\n(", snapshot.native_only_threads, " more OS threads run no Python code)\n");
   }
-  return out;
+  return out.empty() || sink(out);
+}
+
+std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
+  std::string text;
+  WriteDumpText(snapshot, options, [&text](absl::string_view piece) {
+    text.append(piece.data(), piece.size());
+    return true;
+  });
+  return text;
 }
 
 ordered_json LockJson(const LockRef& lock) {
@@ -301,52 +318,97 @@ ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals,
   return list;
 }
 
-ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
-  ordered_json threads = ordered_json::array();
-  for (const snapshot::ThreadSnapshot& entry : snapshot.threads) {
-    const ThreadObservation& thread = entry.thread;
-    ordered_json item;
-    item["tid"] = thread.tid != 0 ? ordered_json(thread.tid) : ordered_json(nullptr);
-    if (thread.ns_tid != 0 && thread.ns_tid != thread.tid) item["ns_tid"] = thread.ns_tid;
-    item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
-    item["holds_gil"] = thread.holds_gil;
-    item["state"] = threads::StateName(entry.state);
-    item["state_detail"] = thread.verdict.detail;
-    item["thread_id"] = thread.thread_id;
-    item["interpreter_id"] = thread.interpreter_id;
-    if (thread.waiting_for) {
-      ordered_json waiting = LockJson(*thread.waiting_for);
-      int64_t holder_tid = 0;
-      if (const HeldLock* held = Holder(snapshot, *thread.waiting_for, &holder_tid)) {
-        waiting["held_by"] = holder_tid;
-        waiting["evidence"] = analysis::EvidenceName(held->evidence);
-      }
-      waiting["notification"] = thread.waits_for_notification;
-      item["waiting_for"] = std::move(waiting);
+namespace {
+
+ordered_json ThreadJson(const snapshot::ProcessSnapshot& snapshot, const snapshot::ThreadSnapshot& entry,
+                        const DumpFormatOptions& options) {
+  const ThreadObservation& thread = entry.thread;
+  ordered_json item;
+  item["tid"] = thread.tid != 0 ? ordered_json(thread.tid) : ordered_json(nullptr);
+  if (thread.ns_tid != 0 && thread.ns_tid != thread.tid) item["ns_tid"] = thread.ns_tid;
+  item["name"] = thread.name.empty() ? ordered_json(nullptr) : ordered_json(thread.name);
+  item["holds_gil"] = thread.holds_gil;
+  item["state"] = threads::StateName(entry.state);
+  item["state_detail"] = thread.verdict.detail;
+  item["thread_id"] = thread.thread_id;
+  item["interpreter_id"] = thread.interpreter_id;
+  if (thread.waiting_for) {
+    ordered_json waiting = LockJson(*thread.waiting_for);
+    int64_t holder_tid = 0;
+    if (const HeldLock* held = Holder(snapshot, *thread.waiting_for, &holder_tid)) {
+      waiting["held_by"] = holder_tid;
+      waiting["evidence"] = analysis::EvidenceName(held->evidence);
     }
-    if (!thread.holds.empty()) item["holds"] = HoldsJson(thread.holds);
-    if (thread.io) item["io"] = {{"fd", thread.io->fd}, {"description", thread.io->description}};
-    item["frames"] = FramesJson(thread.frames, options.locals, options.native, options.globals);
-    if (thread.truncated) item["truncated"] = true;
-    if (!thread.walk_error.empty()) item["walk_error"] = thread.walk_error;
-    threads.push_back(std::move(item));
+    waiting["notification"] = thread.waits_for_notification;
+    item["waiting_for"] = std::move(waiting);
   }
+  if (!thread.holds.empty()) item["holds"] = HoldsJson(thread.holds);
+  if (thread.io) item["io"] = {{"fd", thread.io->fd}, {"description", thread.io->description}};
+  item["frames"] = FramesJson(thread.frames, options.locals, options.native, options.globals);
+  if (thread.truncated) item["truncated"] = true;
+  if (!thread.walk_error.empty()) item["walk_error"] = thread.walk_error;
+  return item;
+}
+
+// The dump's keys before "threads" (head) and after it (tail).
+std::pair<ordered_json, ordered_json> DumpJsonAround(const snapshot::ProcessSnapshot& snapshot) {
+  ordered_json head;
+  head["pid"] = snapshot.pid;
+  if (snapshot.core) head["core"] = CoreJson(*snapshot.core);
+  if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) head["ns_pid"] = snapshot.ns_pid;
+  head["python_version"] = snapshot.version.ToString();
+  head["command_line"] = snapshot.command_line;
+  head["executable"] = snapshot.executable;
+  head["python_binary"] = snapshot.python_binary;
   ordered_json deadlocks = ordered_json::array();
   for (const analysis::Finding& deadlock : snapshot.deadlocks) {
     deadlocks.push_back({{"tids", deadlock.tids}, {"cycle", CycleJson(deadlock.evidence.cycle)}});
   }
-  ordered_json out;
-  out["pid"] = snapshot.pid;
-  if (snapshot.core) out["core"] = CoreJson(*snapshot.core);
-  if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) out["ns_pid"] = snapshot.ns_pid;
-  out["python_version"] = snapshot.version.ToString();
-  out["command_line"] = snapshot.command_line;
-  out["executable"] = snapshot.executable;
-  out["python_binary"] = snapshot.python_binary;
+  ordered_json tail;
+  tail["deadlocks"] = std::move(deadlocks);
+  tail["native_only_threads"] = snapshot.native_only_threads;
+  return {std::move(head), std::move(tail)};
+}
+
+std::string CompactJson(const ordered_json& json) {
+  return json.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+}  // namespace
+
+ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options) {
+  auto [out, tail] = DumpJsonAround(snapshot);
+  ordered_json threads = ordered_json::array();
+  for (const snapshot::ThreadSnapshot& entry : snapshot.threads) {
+    threads.push_back(ThreadJson(snapshot, entry, options));
+  }
   out["threads"] = std::move(threads);
-  out["deadlocks"] = std::move(deadlocks);
-  out["native_only_threads"] = snapshot.native_only_threads;
+  for (auto& [key, value] : tail.items()) out[key] = value;
   return out;
+}
+
+bool WriteDumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options,
+                   const TextSink& sink) {
+  constexpr size_t kPieceBytes = 256 << 10;
+  auto [head, tail] = DumpJsonAround(snapshot);
+  // {"pid":...,"python_binary":"..."  +  ,"threads":[ ... ]  +  ,"deadlocks":...}
+  std::string out = CompactJson(head);
+  out.pop_back();
+  out += ",\"threads\":[";
+  bool first = true;
+  for (const snapshot::ThreadSnapshot& entry : snapshot.threads) {
+    if (!first) out += ",";
+    first = false;
+    out += CompactJson(ThreadJson(snapshot, entry, options));
+    if (out.size() >= kPieceBytes) {
+      if (!sink(out)) return false;
+      out.clear();
+    }
+  }
+  out += "],";
+  out += CompactJson(tail).substr(1);
+  out += "\n";
+  return sink(out);
 }
 
 }  // namespace pyhang::output

@@ -3,8 +3,11 @@
 #ifndef PYHANG_USERSPACE_OUTPUT_DUMP_OUTPUT_H_
 #define PYHANG_USERSPACE_OUTPUT_DUMP_OUTPUT_H_
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "nlohmann/json.hpp"
 #include "userspace/analysis/finding.h"
@@ -19,9 +22,22 @@ struct DumpFormatOptions {
   bool globals = false;
 };
 
+// Receives the text in pieces as it is made (a thread at a time, or more);
+// false stops the dump (the output cannot be written).
+using TextSink = std::function<bool(absl::string_view)>;
+// The text dump, handed to `sink` as it is made: a dump with --locals runs to
+// megabytes, which need not be held (or copied as a string grows) at once.
+// False if the sink stopped it.
+bool WriteDumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options,
+                   const TextSink& sink);
+// The same text, whole.
 std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options);
 nlohmann::ordered_json DumpJson(const snapshot::ProcessSnapshot& snapshot,
                                 const DumpFormatOptions& options);
+// DumpJson's text on one line and a newline, handed to `sink` a thread at a
+// time or more (the JSON of 100 threads' locals is hundreds of MiB as a tree).
+bool WriteDumpJson(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOptions& options,
+                   const TextSink& sink);
 
 // Pieces shared with `watch` and hang events.
 nlohmann::ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals,
