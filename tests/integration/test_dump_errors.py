@@ -106,6 +106,11 @@ class DumpErrorTest(unittest.TestCase):
         supported = set(lib.supported_versions())
         old = {v: path for v, path in lib.pyenv_pythons().items() if v[:2] not in supported}
         if not old:
+            required_old = [w for w in lib.required_pythons() if w[:1].isdigit() and
+                            tuple(int(x) for x in w.split(".")) not in supported]
+            if required_old:
+                self.fail("PYHANG_REQUIRE_PYTHONS names %s, which pyhang does not support, but "
+                          "pyenv has none of them" % ", ".join(required_old))
             self.skipTest("pyenv has no Python that pyhang does not support (%s)"
                           % lib.versions_text(sorted(supported)))
         for version in sorted(old):
