@@ -552,8 +552,28 @@ def discover_interpreters_without_venvs():
         sys.stderr.write("pyhang_testlib: not root (or no unshare): no sid-root or "
                          "pid-namespace interpreters\n")
     check_required_pythons(interpreters)
+    interpreters = only_interpreters(interpreters)
     _DISCOVERED[:] = interpreters
     return list(interpreters)
+
+
+def only_interpreters(interpreters):
+    """PYHANG_ONLY_INTERPRETERS="pyenv-3.9,system-python3,sid-3.15-pidns"
+    (tools/sanitize.sh's slice): only those, by label or by label without
+    its micro version. Every one named must be found, so the slice cannot
+    quietly shrink."""
+    wanted = [w.strip() for w in os.environ.get("PYHANG_ONLY_INTERPRETERS", "").split(",") if w.strip()]
+    if not wanted:
+        return interpreters
+
+    def matches(label, name):
+        return label == name or (label.startswith(name + ".") and "-pidns" not in label[len(name):])
+    chosen = [i for i in interpreters if any(matches(i.label, w) for w in wanted)]
+    missing = [w for w in wanted if not any(matches(i.label, w) for i in chosen)]
+    if missing:
+        raise RuntimeError("PYHANG_ONLY_INTERPRETERS: not found here: %s (have %s)" % (
+            ", ".join(missing), ", ".join(i.label for i in interpreters)))
+    return chosen
 
 
 def discover_interpreters(venv_parent):

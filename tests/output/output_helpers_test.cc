@@ -33,6 +33,23 @@ TEST(TextEscapeTest, JsonForMarkupHidesTerminators) {
   EXPECT_EQ(JsonForMarkup("\"\xE2\x80\xA8\""), "\"\\u2028\"");
 }
 
+TEST(TextEscapeTest, TerminalSafeEscapesEveryControlCharacter) {
+  EXPECT_EQ(TerminalSafe("plain ascii: /srv/app.py"), "plain ascii: /srv/app.py");
+  EXPECT_EQ(TerminalSafe("na\x1b]0;title\x07me\r\n"), "na\\x1b]0;title\\x07me\\x0d\\x0a");
+  EXPECT_EQ(TerminalSafe("ev\x1b[2Jil\x7f"), "ev\\x1b[2Jil\\x7f");
+  EXPECT_EQ(TerminalSafe(std::string("nul\0here", 8)), "nul\\x00here");
+  EXPECT_EQ(TerminalSafe("tab\there"), "tab\\x09here");
+  // C1 controls (CSI is U+009B) are escapes to many terminals; other
+  // non-ASCII text is kept as it is.
+  EXPECT_EQ(TerminalSafe("csi\xc2\x9b" "31m caf\xc3\xa9 \xe2\x9c\x93 \xc2\xa0"), "csi\\x9b31m caf\xc3\xa9 \xe2\x9c\x93 \xc2\xa0");
+  // Invalid UTF-8 is repaired first (a lone \xc2 cannot swallow the next byte).
+  EXPECT_EQ(TerminalSafe("bad\xc2\x1b"), "bad\xef\xbf\xbd\\x1b");
+  for (int c = 0; c < 256; ++c) {
+    std::string out = TerminalSafe(std::string(1, static_cast<char>(c)));
+    for (unsigned char b : out) EXPECT_TRUE(b >= 0x20 && b != 0x7f) << "byte " << c << " -> " << out;
+  }
+}
+
 TEST(TextEscapeTest, Utf8PrefixCountsCodePoints) {
   EXPECT_EQ(Utf8Length("h\xC3\xA9llo"), 5u);
   EXPECT_EQ(Utf8Prefix("h\xC3\xA9llo", 2), "h\xC3\xA9");

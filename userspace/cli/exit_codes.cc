@@ -8,11 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "userspace/common/log.h"
+#include "userspace/output/text_escape.h"
 
 namespace pyhang::cli {
 
 int ReportError(const absl::Status& status) {
-  log::Write(log::Level::kInfo, status.message());
+  // One line, and nothing of the target's (a comm, a path, a name) can
+  // drive the terminal.
+  log::Write(log::Level::kInfo, output::TerminalSafe(status.message()));
   return kExitError;
 }
 

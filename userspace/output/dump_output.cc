@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "userspace/core/core_file.h"
 #include "userspace/output/source_lines.h"
+#include "userspace/output/text_escape.h"
 
 namespace pyhang::output {
 namespace {
@@ -15,13 +16,13 @@ using nlohmann::ordered_json;
 
 std::string LockText(const LockRef& lock) {
   if (lock.address == 0) return absl::StrFormat("a lock (futex 0x%x)", lock.futex);
-  return absl::StrFormat("<%s at 0x%x>", lock.type, lock.address);
+  return absl::StrFormat("<%s at 0x%x>", TerminalSafe(lock.type), lock.address);
 }
 
 std::string ThreadName(const snapshot::ProcessSnapshot& snapshot, int64_t tid) {
   for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {
     if (thread.thread.tid == tid && !thread.thread.name.empty()) {
-      return absl::StrCat("thread ", tid, " \"", thread.thread.name, "\"");
+      return absl::StrCat("thread ", tid, " \"", TerminalSafe(thread.thread.name), "\"");
     }
   }
   return absl::StrCat("thread ", tid);
@@ -51,7 +52,7 @@ std::string ThreadHeader(const snapshot::ThreadSnapshot& snapshot_thread) {
     absl::StrAppend(&header, " [", thread.ns_tid, " in its pid namespace]");
   }
   absl::StrAppend(&header, " (", state, ")");
-  if (!thread.name.empty()) absl::StrAppend(&header, ": \"", thread.name, "\"");
+  if (!thread.name.empty()) absl::StrAppend(&header, ": \"", TerminalSafe(thread.name), "\"");
   return header;
 }
 
@@ -65,26 +66,27 @@ void AppendWaitDetail(const snapshot::ProcessSnapshot& snapshot, const snapshot:
     std::string line = absl::StrCat("    waiting for ", LockText(*thread.waiting_for));
     int64_t holder_tid = 0;
     if (const HeldLock* held = Holder(snapshot, *thread.waiting_for, &holder_tid)) {
-      absl::StrAppend(&line, " held by ", ThreadName(snapshot, holder_tid), " (", held->where, ")");
+      absl::StrAppend(&line, " held by ", ThreadName(snapshot, holder_tid), " (", TerminalSafe(held->where), ")");
     }
     absl::StrAppend(out, line, "\n");
   } else if (!thread.verdict.detail.empty() && entry.state != threads::ThreadState::kRunning) {
     std::string detail = thread.verdict.detail;
     if (thread.io && !thread.io->description.empty()) absl::StrAppend(&detail, ": ", thread.io->description);
-    absl::StrAppend(out, "    (", detail, ")\n");
+    absl::StrAppend(out, "    (", TerminalSafe(detail), ")\n");
   }
   for (const HeldLock& held : thread.holds) {
-    absl::StrAppend(out, "    holding ", LockText(held.lock), " (", held.where, ")\n");
+    absl::StrAppend(out, "    holding ", LockText(held.lock), " (", TerminalSafe(held.where), ")\n");
   }
 }
 
 std::string NativeFrameText(const python::PyFrame& frame) {
-  std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : frame.function;
-  return frame.module.empty() ? name : absl::StrCat(name, " (", frame.module, ")");
+  std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : TerminalSafe(frame.function);
+  return frame.module.empty() ? name : absl::StrCat(name, " (", TerminalSafe(frame.module), ")");
 }
 
 std::string VariableText(const python::LocalVariable& variable) {
-  std::string text = absl::StrCat("            ", variable.name, ": ", variable.value->repr);
+  std::string text =
+      absl::StrCat("            ", TerminalSafe(variable.name), ": ", TerminalSafe(variable.value->repr));
   if (variable.held_by != 0) absl::StrAppend(&text, "  (held by thread ", variable.held_by, ")");
   return text + "\n";
 }
@@ -115,7 +117,7 @@ void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::Thr
   bool python_frames = false;
   for (const python::PyFrame& frame : thread.frames) {
     if (frame.kind == python::FrameKind::kKernel) {
-      absl::StrAppend(out, "    [kernel] ", frame.function, "\n");
+      absl::StrAppend(out, "    [kernel] ", TerminalSafe(frame.function), "\n");
       continue;
     }
     if (frame.kind == python::FrameKind::kNative) {
@@ -123,10 +125,10 @@ void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::Thr
       continue;
     }
     python_frames = true;
-    absl::StrAppend(out, "    ", frame.qualname, " (", frame.file, ":", frame.line, ")\n");
+    absl::StrAppend(out, "    ", TerminalSafe(frame.qualname), " (", TerminalSafe(frame.file), ":", frame.line, ")\n");
     if (options.source_lines) {
       if (std::optional<std::string> line = sources.Line(frame.file, frame.line)) {
-        absl::StrAppend(out, "        ", *line, "\n");
+        absl::StrAppend(out, "        ", TerminalSafe(*line), "\n");
       }
     }
     if (options.locals) AppendLocals(frame, out);
@@ -139,7 +141,7 @@ void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::Thr
 
 // "Core file core.123: SIGSEGV at 0x0 in thread 7 (strlen (libc.so.6))".
 std::string CoreText(const snapshot::CoreSummary& core) {
-  std::string out = absl::StrCat("Core file ", core.file);
+  std::string out = absl::StrCat("Core file ", TerminalSafe(core.file));
   if (core.compression != "none") absl::StrAppend(&out, " (", core.compression, ")");
   if (core.crashing_tid == 0) {
     absl::StrAppend(&out, ": written while the process ran (no fatal signal)");
@@ -147,7 +149,7 @@ std::string CoreText(const snapshot::CoreSummary& core) {
     absl::StrAppend(&out, ": ", core::SignalName(core.signal));
     if (core.fault_address) absl::StrAppend(&out, absl::StrFormat(" at 0x%x", *core.fault_address));
     absl::StrAppend(&out, " in thread ", core.crashing_tid);
-    if (!core.crashed_in.empty()) absl::StrAppend(&out, ", in ", core.crashed_in);
+    if (!core.crashed_in.empty()) absl::StrAppend(&out, ", in ", TerminalSafe(core.crashed_in));
   }
   if (core.truncated) absl::StrAppend(&out, " [truncated file]");
   return out + "\n";
@@ -187,11 +189,15 @@ std::string DeadlockText(const analysis::Finding& deadlock) {
     std::string waiter = absl::StrCat("thread ", edge.tid);
     std::string holder = absl::StrCat("thread ", edge.held_by);
     for (const ThreadObservation& thread : deadlock.threads) {
-      if (thread.tid == edge.tid && !thread.name.empty()) absl::StrAppend(&waiter, " \"", thread.name, "\"");
-      if (thread.tid == edge.held_by && !thread.name.empty()) absl::StrAppend(&holder, " \"", thread.name, "\"");
+      if (thread.tid == edge.tid && !thread.name.empty()) {
+        absl::StrAppend(&waiter, " \"", TerminalSafe(thread.name), "\"");
+      }
+      if (thread.tid == edge.held_by && !thread.name.empty()) {
+        absl::StrAppend(&holder, " \"", TerminalSafe(thread.name), "\"");
+      }
     }
     absl::StrAppend(&out, "  ", waiter, " waits for ", LockText(edge.lock), ",\n      held by ", holder, " (",
-                    edge.where, edge.how == analysis::OwnershipEvidence::kAcquireInCode ? ", inferred" : "", ")\n");
+                    TerminalSafe(edge.where), edge.how == analysis::OwnershipEvidence::kAcquireInCode ? ", inferred" : "", ")\n");
   }
   return out;
 }
@@ -206,8 +212,8 @@ bool WriteDumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOp
   if (snapshot.ns_pid != 0 && snapshot.ns_pid != snapshot.pid) {
     absl::StrAppend(&out, " [", snapshot.ns_pid, " in its pid namespace]");
   }
-  absl::StrAppend(&out, ": ", snapshot.command_line, "\n", "Python v", snapshot.version.ToString(),
-                  " (", snapshot.python_binary, ")\n");
+  absl::StrAppend(&out, ": ", TerminalSafe(snapshot.command_line), "\n", "Python v", snapshot.version.ToString(),
+                  " (", TerminalSafe(snapshot.python_binary), ")\n");
   for (const analysis::Finding& deadlock : snapshot.deadlocks) absl::StrAppend(&out, "\n", DeadlockText(deadlock));
   SourceLines sources(snapshot.source_root, snapshot.source_cwd);
   for (const snapshot::ThreadSnapshot& thread : snapshot.threads) {

@@ -22,6 +22,13 @@ std::string SanitizeUtf8(absl::string_view text);
 // U+FFFF) become U+FFFD rather than making the document unparseable.
 std::string XmlEscape(absl::string_view text);
 
+// `text` safe to print on a terminal: invalid UTF-8 repaired (as
+// SanitizeUtf8), and C0 controls (newline and ESC included), DEL and the C1
+// controls U+0080-U+009F written as \xNN, as Python's repr() writes them.
+// A name from the target can then neither move the cursor, retitle the
+// window, nor start a line of its own.
+std::string TerminalSafe(absl::string_view text);
+
 // Number of code points in valid UTF-8 `text`.
 size_t Utf8Length(absl::string_view text);
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "userspace/output/dump_output.h"
+#include "userspace/output/text_escape.h"
 
 namespace pyhang::output {
 namespace {
@@ -98,7 +99,7 @@ ordered_json EvidenceJson(const Finding& finding) {
 std::string Percent(double fraction) { return absl::StrFormat("%5.1f", fraction * 100); }
 
 std::string ThreadLabel(int64_t tid, const std::string& name) {
-  return name.empty() ? absl::StrCat(tid) : absl::StrCat(tid, " \"", name, "\"");
+  return name.empty() ? absl::StrCat(tid) : absl::StrCat(tid, " \"", TerminalSafe(name), "\"");
 }
 
 }  // namespace
@@ -152,16 +153,17 @@ std::string FindingEventText(const analysis::FindingEvent& event, uint64_t now_n
                            f.DurationSeconds(now_ns), analysis::KindName(f.kind), tids);
   }
   std::string out = absl::StrFormat("HANG #%d %s for %.1f s on thread %s: %s\n", f.id, analysis::KindName(f.kind),
-                                    f.DurationSeconds(now_ns), tids, f.evidence.summary);
+                                    f.DurationSeconds(now_ns), tids, TerminalSafe(f.evidence.summary));
   for (const analysis::ThreadObservation& thread : f.threads) {
     absl::StrAppend(&out, "  thread ", ThreadLabel(thread.tid, thread.name), ":\n");
     for (const python::PyFrame& frame : thread.frames) {
       if (frame.kind == python::FrameKind::kNative) {
-        std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : frame.function;
-        absl::StrAppend(&out, "    [native] ", name, frame.module.empty() ? "" : absl::StrCat(" (", frame.module, ")"), "\n");
+        std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : TerminalSafe(frame.function);
+        absl::StrAppend(&out, "    [native] ", name,
+                        frame.module.empty() ? "" : absl::StrCat(" (", TerminalSafe(frame.module), ")"), "\n");
         continue;
       }
-      absl::StrAppend(&out, "    ", frame.qualname, " (", frame.file, ":", frame.line, ")\n");
+      absl::StrAppend(&out, "    ", TerminalSafe(frame.qualname), " (", TerminalSafe(frame.file), ":", frame.line, ")\n");
     }
   }
   return out;
@@ -176,8 +178,8 @@ std::string PlainSummary(const WatchHeader& header, const analysis::WatchSummary
   absl::StrAppend(&out, "\n");
   for (size_t i = 0; i < std::min<size_t>(summary.top.size(), 5); ++i) {
     const analysis::FunctionShare& f = summary.top[i];
-    absl::StrAppendFormat(&out, "  %s%% own %s%% total  %s (%s:%d)\n", Percent(f.own), Percent(f.total), f.function,
-                          f.file, f.line);
+    absl::StrAppendFormat(&out, "  %s%% own %s%% total  %s (%s:%d)\n", Percent(f.own), Percent(f.total),
+                          TerminalSafe(f.function), TerminalSafe(f.file), f.line);
   }
   return out;
 }
@@ -185,24 +187,28 @@ std::string PlainSummary(const WatchHeader& header, const analysis::WatchSummary
 std::string LiveScreen(const WatchHeader& header, const analysis::WatchSummary& summary,
                        const std::vector<const analysis::Finding*>& findings, uint64_t now_ns) {
   std::string out = absl::StrFormat("pyhang watch  pid %d  Python %s  %s  %.0f s\n%s\n\n", header.pid,
-                                    header.python_version, header.source, header.elapsed_s, header.command_line);
+                                    header.python_version, header.source, header.elapsed_s,
+                                    TerminalSafe(header.command_line));
   if (!findings.empty()) {
     absl::StrAppend(&out, "HANGS\n");
     for (const analysis::Finding* f : findings) {
       absl::StrAppendFormat(&out, "  #%d %-11s %6.1f s  thread %s: %s\n", f->id, analysis::KindName(f->kind),
-                            f->DurationSeconds(now_ns), absl::StrJoin(f->tids, ", "), f->evidence.summary);
+                            f->DurationSeconds(now_ns), absl::StrJoin(f->tids, ", "),
+                            TerminalSafe(f->evidence.summary));
     }
     absl::StrAppend(&out, "\n");
   }
   absl::StrAppendFormat(&out, "%-8s %-24s %-12s %6s %6s\n", "TID", "THREAD", "STATE", "CPU%", "GIL%");
   for (const analysis::ThreadShare& thread : summary.threads) {
-    absl::StrAppendFormat(&out, "%-8d %-24s %-12s %s %s\n", thread.tid, thread.name.substr(0, 24),
+    absl::StrAppendFormat(&out, "%-8d %-24s %-12s %s %s\n", thread.tid,
+                          std::string(Utf8Prefix(TerminalSafe(thread.name), 24)),
                           threads::StateName(thread.state), Percent(thread.cpu), Percent(thread.gil));
   }
   absl::StrAppendFormat(&out, "\nSamples: %d in the last %.1f s\n%6s %7s  %s\n", summary.samples, summary.window_s,
                         "%Own", "%Total", "Function (file:line)");
   for (const analysis::FunctionShare& f : summary.top) {
-    absl::StrAppendFormat(&out, "%s %s   %s (%s:%d)\n", Percent(f.own), Percent(f.total), f.function, f.file, f.line);
+    absl::StrAppendFormat(&out, "%s %s   %s (%s:%d)\n", Percent(f.own), Percent(f.total), TerminalSafe(f.function),
+                          TerminalSafe(f.file), f.line);
   }
   return out;
 }
