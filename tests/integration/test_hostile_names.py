@@ -26,8 +26,8 @@ def tearDownModule():
 
 
 def control_bytes(data):
-    """The control bytes (C0 but newline, DEL, and UTF-8 C1) in `data`."""
-    found = sorted({b for b in data if (b < 0x20 and b != 0x0a) or b == 0x7f})
+    """The control bytes (C0 but newline and tab, DEL, and UTF-8 C1) in `data`."""
+    found = sorted({b for b in data if (b < 0x20 and b not in (0x09, 0x0a)) or b == 0x7f})
     text = data.decode("utf-8", "replace")
     found += sorted({ord(c) for c in text if 0x80 <= ord(c) <= 0x9f})
     return found

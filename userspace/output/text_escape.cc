@@ -61,14 +61,15 @@ absl::string_view XmlEntity(char c) {
 }  // namespace
 
 std::string TerminalSafe(absl::string_view text) {
-  auto printable_ascii = [](char c) { return c >= 0x20 && c < 0x7f; };
+  // A tab cannot drive a terminal, and source lines are full of them.
+  auto printable_ascii = [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\t'; };
   if (std::all_of(text.begin(), text.end(), printable_ascii)) return std::string(text);  // the common case
   std::string valid = SanitizeUtf8(text);
   std::string out;
   out.reserve(valid.size());
   for (size_t i = 0; i < valid.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(valid[i]);
-    if (c < 0x20 || c == 0x7f) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
       absl::StrAppendFormat(&out, "\\x%02x", c);
     } else if (c == 0xc2 && i + 1 < valid.size() && static_cast<unsigned char>(valid[i + 1]) < 0xa0) {
       absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(valid[++i]));  // U+0080-U+009F

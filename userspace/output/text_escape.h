@@ -23,8 +23,8 @@ std::string SanitizeUtf8(absl::string_view text);
 std::string XmlEscape(absl::string_view text);
 
 // `text` safe to print on a terminal: invalid UTF-8 repaired (as
-// SanitizeUtf8), and C0 controls (newline and ESC included), DEL and the C1
-// controls U+0080-U+009F written as \xNN, as Python's repr() writes them.
+// SanitizeUtf8), and C0 controls but tab (newline and ESC included), DEL and
+// the C1 controls U+0080-U+009F written as \xNN, as Python's repr() writes them.
 // A name from the target can then neither move the cursor, retitle the
 // window, nor start a line of its own.
 std::string TerminalSafe(absl::string_view text);
