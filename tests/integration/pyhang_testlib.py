@@ -103,22 +103,26 @@ PyhangResult = collections.namedtuple("PyhangResult",
                                       "argv returncode stdout stderr hung seconds")
 
 
-def run_pyhang(args, timeout=PYHANG_TIMEOUT_S, prefix=(), binary=None):
+def run_pyhang(args, timeout=PYHANG_TIMEOUT_S, prefix=(), binary=None, stdin_path=None):
+    """pyhang with `args` (stdin: /dev/null, or the file `stdin_path`)."""
     argv = list(prefix) + [binary or pyhang_binary()] + [str(a) for a in args]
     start = time.monotonic()
-    # Its own process group, so a hang is killed with everything it started.
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        hung = False
-    except subprocess.TimeoutExpired:
+    with open(stdin_path or os.devnull, "rb") as stdin:
+        # Its own process group, so a hang is killed with everything it started.
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, err = proc.communicate()
-        hung = True
+            out, err = proc.communicate(timeout=timeout)
+            hung = False
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, err = proc.communicate()
+            hung = True
+    if stdin_path:
+        argv += ["<", stdin_path]
     return PyhangResult(argv, proc.returncode, out, err, hung, time.monotonic() - start)
 
 

@@ -170,23 +170,7 @@ def find_core(directory, pid):
 
 def run_pyhang_stdin(args, stdin_path, timeout=lib.PYHANG_TIMEOUT_S):
     """lib.run_pyhang, with `stdin_path` as pyhang's stdin."""
-    argv = [lib.pyhang_binary()] + [str(a) for a in args]
-    start = time.monotonic()
-    with open(stdin_path, "rb") as stdin:
-        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            hung = False
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            out, err = proc.communicate()
-            hung = True
-    argv[-1:] = [argv[-1], "<", stdin_path]
-    return lib.PyhangResult(argv, proc.returncode, out, err, hung, time.monotonic() - start)
+    return lib.run_pyhang(args, timeout=timeout, stdin_path=stdin_path)
 
 
 def parse_dump(result):
