@@ -374,6 +374,34 @@ static __always_inline int on_exit(struct task_struct *task) {
   return 0;
 }
 
+/* ---- exec: the process now runs another program. The offsets pyhang
+ * wrote for it describe a runtime that is gone: stop walking it at once
+ * and tell userspace (a pid that exec'd is, to pyhang, a process that
+ * ended). ---- */
+static __always_inline int on_exec(struct task_struct *task) {
+  __u32 pid = BPF_CORE_READ(task, tgid);
+  if (!bpf_map_lookup_elem(&pyhang_procs, &pid)) return 0;
+  bpf_map_delete_elem(&pyhang_procs, &pid);
+  struct pyhang_exit_event event = {};
+  event.type = PYHANG_EVENT_THREAD_EXIT;
+  event.pid = pid;
+  event.tid = BPF_CORE_READ(task, pid);
+  event.flags = PYHANG_EXIT_PROCESS | PYHANG_EXIT_EXEC;
+  event.ktime_ns = bpf_ktime_get_ns();
+  emit(&event, sizeof(event));
+  return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pyhang_exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) {
+  return on_exec(task);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(pyhang_exec_raw, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm) {
+  return on_exec(task);
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pyhang_exit_btf, struct task_struct *task) {
   return on_exit(task);

@@ -381,6 +381,7 @@ struct pyhang_offcpu_event {
 
 /* pyhang_exit_event.flags */
 #define PYHANG_EXIT_PROCESS 0x1  /* the last thread: the process is gone */
+#define PYHANG_EXIT_EXEC 0x2     /* with _PROCESS: it exec'd another program */
 
 struct pyhang_exit_event {
   __u32 type;              /* PYHANG_EVENT_THREAD_EXIT */

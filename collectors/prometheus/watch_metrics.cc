@@ -29,20 +29,19 @@ void Advance(prometheus::Counter* counter, uint64_t now, uint64_t* reported) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<WatchMetrics>> WatchMetrics::Create(const std::string& address, pid_t pid,
+absl::StatusOr<std::unique_ptr<WatchMetrics>> WatchMetrics::Create(const MetricsAddress& address, pid_t pid,
                                                                    const std::string& python_version,
                                                                    const std::string& sampler) {
   auto metrics = std::unique_ptr<WatchMetrics>(new WatchMetrics());
   try {
     // prometheus-cpp reports a failed bind by throwing; nothing else here does.
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
+    metrics->exposer_ = std::make_unique<prometheus::Exposer>(address.listen, 1);
   } catch (const std::exception& error) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot serve metrics on ", address, ": ", error.what()));
+    return absl::InvalidArgumentError(absl::StrCat("cannot serve metrics on ", address.listen, ": ", error.what()));
   }
   std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-  if (ports.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot serve metrics on ", address));
-  std::string host = address.substr(0, address.rfind(':'));
-  metrics->url_ = absl::StrCat("http://", host.empty() ? "0.0.0.0" : host, ":", ports.front(), "/metrics");
+  if (ports.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot serve metrics on ", address.listen));
+  metrics->url_ = absl::StrCat("http://", address.host, ":", ports.front(), "/metrics");
   metrics->Build(pid, python_version, sampler);
   metrics->exposer_->RegisterCollectable(metrics->registry_);
   return metrics;

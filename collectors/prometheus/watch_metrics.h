@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "collectors/prometheus/metrics_address.h"
 #include "userspace/analysis/finding.h"
 #include "userspace/analysis/watch_stats.h"
 #include "userspace/sampler/sample_source.h"
@@ -30,8 +31,8 @@ namespace pyhang::collectors {
 
 class WatchMetrics {
  public:
-  // Serves /metrics on `address` ("127.0.0.1:9464", port 0 = any free port).
-  static absl::StatusOr<std::unique_ptr<WatchMetrics>> Create(const std::string& address, pid_t pid,
+  // Serves /metrics on `address` (port 0 = any free port).
+  static absl::StatusOr<std::unique_ptr<WatchMetrics>> Create(const MetricsAddress& address, pid_t pid,
                                                               const std::string& python_version,
                                                               const std::string& sampler);
   ~WatchMetrics();

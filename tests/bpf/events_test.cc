@@ -81,7 +81,14 @@ TEST(EventsTest, DecodesOffCpuAndExitEvents) {
   event = DecodeEvent(Bytes(exit, sizeof(exit)));
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_TRUE(std::get<ThreadExit>(*event).process_exited);
+  EXPECT_FALSE(std::get<ThreadExit>(*event).exec);
   EXPECT_EQ(std::get<ThreadExit>(*event).tid, 8u);
+
+  pyhang_exit_event exec{PYHANG_EVENT_THREAD_EXIT, 7, 7, PYHANG_EXIT_PROCESS | PYHANG_EXIT_EXEC, 100};
+  event = DecodeEvent(Bytes(exec, sizeof(exec)));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_TRUE(std::get<ThreadExit>(*event).process_exited);
+  EXPECT_TRUE(std::get<ThreadExit>(*event).exec);
 }
 
 TEST(EventsTest, RejectsUnknownAndTruncatedRecords) {

@@ -4,6 +4,7 @@
 #include "userspace/python/debug_offsets.h"
 #include "userspace/python/versions.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -160,7 +161,8 @@ uint64_t FakePython::Dict(const std::vector<std::pair<uint64_t, uint64_t>>& item
 
 uint64_t FakePython::Int(int64_t value) {
   const python::PyOffsets& o = offsets();
-  uint64_t magnitude = value < 0 ? static_cast<uint64_t>(-value) : static_cast<uint64_t>(value);
+  // 0 - x in unsigned arithmetic: -INT64_MIN does not fit an int64_t.
+  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
   std::vector<uint32_t> digits;
   for (uint64_t m = magnitude; m != 0; m >>= 30) digits.push_back(m & 0x3fffffff);
   uint64_t object = Allocate(o.long_digits + 8 * (digits.size() + 1));
@@ -227,6 +229,54 @@ uint64_t FakePython::Code(const std::string& name, const std::string& file, int 
   return code;
 }
 
+uint64_t FakePython::StrOf(const std::string& latin1) {
+  return Str(std::u32string(latin1.begin(), latin1.end()));
+}
+
+uint64_t FakePython::Code(const std::string& name, const std::string& file, int line,
+                          const std::vector<std::string>& local_names, int argcount,
+                          const std::vector<std::string>& global_names) {
+  const python::PyOffsets& o = offsets();
+  uint64_t code = Code(name, file, line);
+  std::vector<uint64_t> names;
+  for (const std::string& local : local_names) names.push_back(StrOf(local));
+  PutU64(code + o.code_varnames, Tuple(names));
+  PutI32(code + o.code_argcount, argcount);
+  if (Has(o.code_localspluskinds)) {  // 3.11+: one tuple, CO_FAST_LOCAL each
+    PutU64(code + o.code_localspluskinds, Bytes(std::string(local_names.size(), '\x20')));
+    PutI32(code + o.code_nlocalsplus, static_cast<int32_t>(local_names.size()));
+  } else {
+    PutI32(code + o.code_nlocals, static_cast<int32_t>(local_names.size()));
+    PutU64(code + o.code_cellvars, Tuple({}));
+    PutU64(code + o.code_freevars, Tuple({}));
+  }
+  if (Has(o.code_names)) {
+    std::vector<uint64_t> globals;
+    for (const std::string& global : global_names) globals.push_back(StrOf(global));
+    PutU64(code + o.code_names, Tuple(globals));
+  }
+  return code;
+}
+
+uint64_t FakePython::Lock(bool locked) {
+  const python::PyOffsets& o = offsets();
+  if (lock_type_ == 0) lock_type_ = Type("_thread.lock");
+  uint64_t lock = Allocate(64);
+  PutU64(lock + o.object_type, lock_type_);
+  if (Has(o.lock_locked)) PutU8(lock + o.lock_locked, locked ? 1 : 0);
+  return lock;
+}
+
+uint64_t FakePython::RLock(uint64_t owner, uint64_t count) {
+  const python::PyOffsets& o = offsets();
+  if (rlock_type_ == 0) rlock_type_ = Type("_thread.RLock");
+  uint64_t lock = Allocate(64);
+  PutU64(lock + o.object_type, rlock_type_);
+  if (Has(o.rlock_owner)) PutU64(lock + o.rlock_owner, owner);
+  if (Has(o.rlock_count)) PutU64(lock + o.rlock_count, count);
+  return lock;
+}
+
 uint64_t FakePython::AddThread(uint64_t thread_id, int64_t native_id) {
   const python::PyOffsets& o = offsets();
   uint64_t tstate = Allocate(1024);
@@ -240,7 +290,7 @@ uint64_t FakePython::AddThread(uint64_t thread_id, int64_t native_id) {
   return tstate;
 }
 
-uint64_t FakePython::PushFrame(uint64_t tstate, uint64_t code) {
+uint64_t FakePython::PushFrame(uint64_t tstate, uint64_t code, size_t local_count) {
   const python::PyOffsets& o = offsets();
   uint64_t slot = tstate + o.tstate_frame;
   if (Has(o.cframe_current_frame)) {
@@ -250,7 +300,7 @@ uint64_t FakePython::PushFrame(uint64_t tstate, uint64_t code) {
   }
   uint64_t previous = 0;
   reader_.Read(slot, absl::MakeSpan(reinterpret_cast<std::byte*>(&previous), 8)).IgnoreError();
-  uint64_t frame = Allocate(o.frame_size + 64);
+  uint64_t frame = Allocate(std::max<size_t>(o.frame_size, o.frame_localsplus) + 64 + 8 * local_count);
   PutU64(frame + o.frame_code, code);
   PutU64(frame + o.frame_previous, previous);
   if (o.instr_encoding == PYHANG_INSTR_POINTER) {
@@ -265,6 +315,16 @@ uint64_t FakePython::PushFrame(uint64_t tstate, uint64_t code) {
 
 void FakePython::SetPrevious(uint64_t frame, uint64_t previous) {
   PutU64(frame + offsets().frame_previous, previous);
+}
+
+void FakePython::SetLocals(uint64_t frame, const std::vector<uint64_t>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    PutU64(frame + offsets().frame_localsplus + 8 * i, values[i]);
+  }
+}
+
+void FakePython::SetGlobals(uint64_t frame, uint64_t dict) {
+  if (Has(offsets().frame_globals)) PutU64(frame + offsets().frame_globals, dict);
 }
 
 }  // namespace pyhang::testing

@@ -45,24 +45,41 @@ class FakePython {
   uint64_t Float(double value);
   // A code object whose line table maps every instruction to `line`.
   uint64_t Code(const std::string& name, const std::string& file, int line);
+  // The same with fast locals `local_names` (the first `argcount` of them
+  // arguments) and co_names `global_names`, as the version lays them out.
+  uint64_t Code(const std::string& name, const std::string& file, int line,
+                const std::vector<std::string>& local_names, int argcount,
+                const std::vector<std::string>& global_names);
+  // A _thread.lock, and a _thread.RLock held `count` times by `owner` (a
+  // thread id; 0: free), with the fields this version's locks have.
+  uint64_t Lock(bool locked);
+  uint64_t RLock(uint64_t owner, uint64_t count);
 
   // Runtime scaffolding: _PyRuntime, one interpreter, thread states, frames.
   uint64_t runtime_address() const { return runtime_.runtime_address; }
   uint64_t interp() const { return interp_; }
   uint64_t AddThread(uint64_t thread_id, int64_t native_id);
-  // Pushes a frame running `code` on top of the thread's stack.
-  uint64_t PushFrame(uint64_t tstate, uint64_t code);
+  // Pushes a frame running `code` on top of the thread's stack, with room
+  // for `local_count` fast locals.
+  uint64_t PushFrame(uint64_t tstate, uint64_t code, size_t local_count = 0);
   void SetPrevious(uint64_t frame, uint64_t previous);
+  // A frame's fast locals (at most the room PushFrame gave it), and its
+  // globals dict where this version's frames point to one.
+  void SetLocals(uint64_t frame, const std::vector<uint64_t>& values);
+  void SetGlobals(uint64_t frame, uint64_t dict);
 
  private:
   uint64_t Type(const char* name);
   uint64_t LineTable(int first_line, int line, size_t instructions);
+  uint64_t StrOf(const std::string& latin1);
 
   memory::ImageReader reader_;
   python::RuntimeInfo runtime_;
   uint64_t next_ = kBase;
   uint64_t interp_ = 0;
   uint64_t last_tstate_ = 0;
+  uint64_t lock_type_ = 0;
+  uint64_t rlock_type_ = 0;
 };
 
 }  // namespace pyhang::testing

@@ -42,6 +42,13 @@ TEST_P(ObjectsTest, GarbageStringHeaderIsAnError) {
   EXPECT_FALSE(objects_.ReadString(wrong_type).ok());
 }
 
+TEST_P(ObjectsTest, AsciiStringHoldingOtherBytesIsGarbage) {
+  uint64_t str = fake_.Str(U"abc");
+  fake_.PutU64(str + fake_.offsets().unicode_ascii_data, 0x00ff6261);  // "ab\xff"
+  absl::StatusOr<std::string> read = objects_.ReadString(str);
+  EXPECT_FALSE(read.ok()) << *read;
+}
+
 TEST_P(ObjectsTest, ReprOfScalars) {
   EXPECT_EQ(Repr(fake_.Int(0)), "0");
   EXPECT_EQ(Repr(fake_.Int(42)), "42");

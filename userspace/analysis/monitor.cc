@@ -119,6 +119,7 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   target_->Refresh();
   ASSIGN_OR_RETURN(python::PythonTarget::Threads threads, target_->ListThreads());
   observation.os_threads = threads.tasks.size();
+  observation.python_threads_cut = threads.python_cut;
   python::DecodeOptions decode;
   decode.walk.max_depth = options_.max_depth;
   decode.locals = options_.locals;

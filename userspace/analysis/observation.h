@@ -82,6 +82,9 @@ struct ProcessObservation {
   // Python threads whose OS thread could not be found (left out of
   // `threads`): nonzero means the tid lookup failed for this build.
   size_t python_threads_without_tid = 0;
+  // The Python thread list was longer than pyhang reads (ThreadList's cap):
+  // OS threads beyond `threads` may run Python code too.
+  bool python_threads_cut = false;
   std::vector<ThreadObservation> threads;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "userspace/cli/attached.h"
 #include "userspace/cli/exit_codes.h"
 #include "userspace/common/huge_heap.h"
 #include "userspace/output/dump_output.h"
@@ -34,7 +35,7 @@ CLI::App* AddDumpCommand(CLI::App& app, DumpArgs& args) {
                  "Show the module-level names each frame's code reads, with their values");
   dump->add_flag("--no-source", args.no_source, "Do not print source lines under frames");
   dump->add_option("--max-depth", args.max_depth, "Frames per thread at most")
-      ->check(CLI::Range(size_t{1}, size_t{1} << 16));
+      ->check(CLI::Range(size_t{1}, size_t{1} << 18));
   return dump;
 }
 
@@ -53,6 +54,7 @@ absl::StatusOr<snapshot::ProcessSnapshot> Snapshot(const DumpArgs& args) {
     core.core.sysroot = args.sysroot;
     core.native = args.native;
     core.allow_truncated = args.allow_truncated;
+    KeepOnly(StillNeeded::kReading);
     return snapshot::TakeCoreSnapshot(args.core, core);
   }
   if (args.native) {
@@ -60,8 +62,10 @@ absl::StatusOr<snapshot::ProcessSnapshot> Snapshot(const DumpArgs& args) {
     absl::StatusOr<std::vector<target::StackCopy>> copies =
         sampler::CopyNativeStacks(args.pid, PYHANG_NATIVE_STACK_MAX);
     if (!copies.ok()) return copies.status();
+    KeepOnly(StillNeeded::kReading);
     return snapshot::TakeLiveNativeSnapshot(args.pid, options, *std::move(copies));
   }
+  KeepOnly(StillNeeded::kReading);
   return snapshot::TakeSnapshot(args.pid, options);
 }
 

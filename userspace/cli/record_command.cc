@@ -7,12 +7,14 @@
 #include "absl/time/clock.h"
 #include "collectors/pprof/pprof_writer.h"
 #include "userspace/analysis/aggregator.h"
+#include "userspace/cli/attached.h"
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/output_file.h"
 #include "userspace/common/log.h"
 #include "userspace/output/collapsed.h"
 #include "userspace/output/flamegraph.h"
 #include "userspace/output/speedscope.h"
+#include "userspace/output/text_escape.h"
 #include "userspace/sampler/perf_events.h"
 #include "userspace/sampler/procfs_sampler.h"
 #include "bpf/pyhang_abi.h"
@@ -90,6 +92,7 @@ int RunRecord(const RecordArgs& args) {
                         /*native_symbols=*/false, args.native ? args.native_stack_bytes : 0};
   absl::StatusOr<std::unique_ptr<sampler::SampleSource>> source = CreateSource(request);
   if (!source.ok()) return ReportError(source.status());
+  KeepOnly(StillNeeded::kReading);
 
   profile::Profile profile;
   analysis::AggregatorOptions aggregation;
@@ -105,12 +108,12 @@ int RunRecord(const RecordArgs& args) {
   const absl::Time start = absl::Now();
   const absl::Duration limit = args.duration_s > 0 ? absl::Seconds(args.duration_s) : absl::InfiniteDuration();
   profile.start_time_ns = static_cast<uint64_t>(absl::ToUnixNanos(start));
-  bool exited = false;
+  absl::Status exited;  // the target ended (or exec'd) while recorded: kUnavailable
   absl::Status failed;  // sampling broke off: still write what was sampled
   while (!g_stop_requested.load() && absl::Now() - start < limit) {
     absl::Status status = (*source)->Run(std::min(limit - (absl::Now() - start), absl::Milliseconds(200)), sink);
     if (absl::IsUnavailable(status)) {
-      exited = true;
+      exited = status;
       break;
     }
     if (!status.ok()) {
@@ -118,7 +121,7 @@ int RunRecord(const RecordArgs& args) {
       break;
     }
   }
-  if (!exited && failed.ok()) (*source)->Finish(sink).IgnoreError();
+  if (exited.ok() && failed.ok()) (*source)->Finish(sink).IgnoreError();
   aggregator.Finish();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   profile.duration_ns = static_cast<uint64_t>(seconds * 1e9);
@@ -139,9 +142,9 @@ int RunRecord(const RecordArgs& args) {
                                               stats.native_stacks ? 100.0 * stats.native_to_root /
                                                                         stats.native_stacks : 0.0));
   }
-  if (exited) summary = absl::StrCat("process ", args.pid, " exited; ", summary);
+  if (!exited.ok()) summary = absl::StrCat(exited.message(), "; ", summary);
   if (!failed.ok()) summary = absl::StrCat("sampling stopped: ", failed.message(), "; ", summary);
-  log::Write(log::Level::kInfo, summary);
+  log::Write(log::Level::kInfo, output::TerminalSafe(summary));
   if (profile.total_count() == 0 && failed.ok()) {
     log::Write(log::Level::kWarning, "no samples: the process was idle the whole time (try --idle or --mode wall)");
   }

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
@@ -13,6 +15,7 @@
 #include "userspace/analysis/hang_detector.h"
 #include "userspace/analysis/monitor.h"
 #include "userspace/analysis/watch_stats.h"
+#include "userspace/cli/attached.h"
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/output_file.h"
 #include "userspace/cli/sampling.h"
@@ -231,11 +234,18 @@ CLI::App* AddWatchCommand(CLI::App& app, WatchArgs& args) {
       ->check(CLI::IsMember({"auto", "bpf", "procfs"}));
   watch->add_option("--flamegraph", args.flamegraph, "Also write a CPU flamegraph SVG here when done");
   watch->add_option("--metrics-addr", args.metrics_addr,
-                    "Serve Prometheus metrics at HOST:PORT/metrics (port 0: any free port)");
+                    "Serve Prometheus metrics at [HOST:]PORT/metrics (HOST defaults to 127.0.0.1; "
+                    "port 0: any free port)");
   return watch;
 }
 
 int RunWatch(const WatchArgs& args) {
+  std::optional<collectors::MetricsAddress> metrics_address;
+  if (!args.metrics_addr.empty()) {
+    absl::StatusOr<collectors::MetricsAddress> parsed = collectors::ParseMetricsAddress(args.metrics_addr);
+    if (!parsed.ok()) return ReportError(parsed.status());
+    metrics_address = *parsed;
+  }
   std::unique_ptr<OutputFile> flamegraph_file;
   if (!args.flamegraph.empty()) {
     absl::StatusOr<std::unique_ptr<OutputFile>> file = OutputFile::Create(args.flamegraph);
@@ -248,15 +258,18 @@ int RunWatch(const WatchArgs& args) {
   absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(args.pid, {});
   if (!monitor.ok()) return ReportError(monitor.status());
   std::unique_ptr<collectors::WatchMetrics> metrics;
-  if (!args.metrics_addr.empty()) {
+  if (metrics_address) {
     // A bounded label: which sampler, not its settings.
     std::string sampler = absl::StartsWith((*source)->description(), "BPF") ? "bpf" : "procfs";
     absl::StatusOr<std::unique_ptr<collectors::WatchMetrics>> created = collectors::WatchMetrics::Create(
-        args.metrics_addr, args.pid, (*monitor)->process().runtime.version.ToString(), sampler);
+        *metrics_address, args.pid, (*monitor)->process().runtime.version.ToString(), sampler);
     if (!created.ok()) return ReportError(created.status());
     metrics = *std::move(created);
     log::Write(log::Level::kInfo, absl::StrCat("serving metrics at ", metrics->url()));
+    std::string exposed = collectors::ExposureWarning(*metrics_address);
+    if (!exposed.empty()) log::Write(log::Level::kWarning, exposed);
   }
+  KeepOnly(StillNeeded::kReadingAndBpf);
   InstallStopHandlers();
   Watcher watcher(args, *std::move(source), *std::move(monitor), std::move(metrics));
   return watcher.Run(flamegraph_file.get());

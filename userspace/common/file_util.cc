@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +62,24 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
   }
   return ReadAll(fd.get(), path, max_bytes);
+}
+
+absl::StatusOr<std::string> ReadRegularFileInRoot(const std::string& root, const std::string& path,
+                                                  size_t max_bytes) {
+  if (path.empty()) return absl::InvalidArgumentError("an empty path");
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", root));
+  struct open_how how = {};
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  std::string shown = absl::StrCat(root, path[0] == '/' ? "" : "/", path);
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), path.c_str(), &how, sizeof(how))));
+  if (!fd.valid()) return ErrnoToStatus(errno, absl::StrCat("open ", shown));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(shown, ": not a regular file"));
+  }
+  return ReadAll(fd.get(), shown, max_bytes);
 }
 
 absl::StatusOr<std::string> ReadLink(const std::string& path) {

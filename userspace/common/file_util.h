@@ -18,6 +18,14 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path,
 // writer). kFailedPrecondition for anything else.
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, size_t max_bytes);
 
+// ReadRegularFile of `path` as a process whose root directory is `root`
+// (/proc/PID/root, a core's sysroot) resolves it: symlinks and ".." never
+// leave `root` (openat2's RESOLVE_IN_ROOT; an absolute symlink inside a
+// container means the container's file, not the host's), and magic links
+// (/proc/self/...) are not followed. A relative `path` is taken from `root`.
+absl::StatusOr<std::string> ReadRegularFileInRoot(const std::string& root, const std::string& path,
+                                                  size_t max_bytes);
+
 // readlink(2) into a string.
 absl::StatusOr<std::string> ReadLink(const std::string& path);
 

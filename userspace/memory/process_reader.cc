@@ -8,20 +8,22 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "userspace/common/file_util.h"
+#include "userspace/common/privileges.h"
 
 namespace pyhang::memory {
 namespace {
 
 absl::Status NoPermission(pid_t pid) {
-  std::string why = ::geteuid() == 0
+  std::string why = privileges::Has(privileges::kSysPtrace)
                         ? "the process holds privileges pyhang lacks, or a security policy "
                           "forbids ptrace access to it"
-                        : "run pyhang as root, with CAP_SYS_PTRACE, or as the same user with "
-                          "kernel.yama.ptrace_scope=0";
+                        : "pyhang lacks CAP_SYS_PTRACE: run it as root, grant it CAP_SYS_PTRACE, or "
+                          "run it as the same user with kernel.yama.ptrace_scope=0";
   return absl::PermissionDeniedError(
       absl::StrCat("no permission to read the memory of process ", pid, " (", why, ")"));
 }
@@ -35,6 +37,18 @@ std::string Comm(pid_t pid) {
 bool ProcessExists(pid_t pid) {
   struct stat st;
   return ::stat(absl::StrCat("/proc/", pid).c_str(), &st) == 0;
+}
+
+// Whether process_vm_readv reads a byte of the first mapping /proc/PID/maps
+// lists (maps itself is ptrace-checked too).
+bool CanReadWithSyscall(pid_t pid) {
+  absl::StatusOr<std::string> maps = ReadFileToString(absl::StrCat("/proc/", pid, "/maps"), 4096);
+  uint64_t start = 0;
+  if (!maps.ok() || !absl::SimpleHexAtoi(maps->substr(0, maps->find('-')), &start)) return false;
+  std::byte byte;
+  struct iovec local = {&byte, 1};
+  struct iovec remote = {reinterpret_cast<void*>(start), 1};
+  return ::process_vm_readv(pid, &local, 1, &remote, 1, 0) == 1;
 }
 
 }  // namespace
@@ -53,8 +67,12 @@ absl::StatusOr<std::unique_ptr<ProcessReader>> ProcessReader::Create(pid_t pid) 
       return absl::FailedPreconditionError(
           absl::StrCat("process ", pid, " (", Comm(pid), ") has no user memory: not a Python process"));
     }
-    if (error == EACCES || error == EPERM) return NoPermission(pid);
-    return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(error)));
+    if (error != EACCES && error != EPERM) {
+      return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(error)));
+    }
+    // /proc/PID/mem is its owner's file (mode 0600): a non-root pyhang with
+    // CAP_SYS_PTRACE cannot open it, but process_vm_readv lets it read.
+    if (!CanReadWithSyscall(pid)) return NoPermission(pid);
   }
   return std::unique_ptr<ProcessReader>(new ProcessReader(pid, std::move(fd)));
 }
@@ -64,6 +82,7 @@ absl::Status ProcessReader::Read(uint64_t address, absl::Span<std::byte> out) {
   if (!use_proc_mem_) {
     absl::Status status = ReadWithSyscall(address, out);
     if (status.code() != absl::StatusCode::kUnimplemented) return status;
+    if (!mem_fd_.valid()) return NoPermission(pid_);
     use_proc_mem_ = true;  // the syscall is not available here: stop trying
   }
   return ReadWithProcMem(address, out);

@@ -33,7 +33,7 @@ class ProcessReader : public MemoryReader {
   absl::Status ReadFailure(uint64_t address, size_t size, int error);
 
   pid_t pid_;
-  UniqueFd mem_fd_;
+  UniqueFd mem_fd_;  // invalid when only process_vm_readv may read (no DAC access to /proc/PID/mem)
   bool use_proc_mem_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include "userspace/core/core_file.h"
 #include "userspace/output/source_lines.h"
 #include "userspace/output/text_escape.h"
+#include "userspace/python/thread_list.h"
 
 namespace pyhang::output {
 namespace {
@@ -227,6 +228,10 @@ bool WriteDumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormatOp
   if (snapshot.native_only_threads > 0) {
     absl::StrAppend(&out, "\n(", snapshot.native_only_threads, " more OS threads run no Python code)\n");
   }
+  if (snapshot.threads_not_read > 0) {
+    absl::StrAppend(&out, "\n(", snapshot.threads_not_read, " more OS threads not read: the Python thread list is cut at ",
+                    python::ThreadList::kMaxThreads, " threads)\n");
+  }
   return out.empty() || sink(out);
 }
 
@@ -373,6 +378,7 @@ std::pair<ordered_json, ordered_json> DumpJsonAround(const snapshot::ProcessSnap
   ordered_json tail;
   tail["deadlocks"] = std::move(deadlocks);
   tail["native_only_threads"] = snapshot.native_only_threads;
+  if (snapshot.threads_not_read > 0) tail["threads_not_read"] = snapshot.threads_not_read;
   return {std::move(head), std::move(tail)};
 }
 

@@ -7,16 +7,19 @@
 
 namespace pyhang::output {
 
-SourceLines::SourceLines(pid_t pid)
-    : root_(absl::StrCat("/proc/", pid, "/root")), cwd_(absl::StrCat("/proc/", pid, "/cwd/")) {}
+absl::StatusOr<std::string> SourceLines::Read(const std::string& file) const {
+  if (root_.empty()) return ReadRegularFile(file, kMaxFileBytes);
+  if (file[0] == '/') return ReadRegularFileInRoot(root_, file, kMaxFileBytes);
+  if (cwd_.empty()) return absl::NotFoundError(absl::StrCat(file, ": the target's working directory is unknown"));
+  return ReadRegularFileInRoot(root_, absl::StrCat(cwd_, "/", file), kMaxFileBytes);
+}
 
 const std::vector<std::string>* SourceLines::Load(const std::string& file) {
   if (auto it = files_.find(file); it != files_.end()) {
     return it->second ? &*it->second : nullptr;
   }
   if (files_.size() >= kMaxFiles || file.empty() || file[0] == '<') return nullptr;
-  std::string path = absl::StrCat(file[0] == '/' ? root_ : cwd_, file);
-  absl::StatusOr<std::string> text = ReadRegularFile(path, kMaxFileBytes);
+  absl::StatusOr<std::string> text = Read(file);
   auto& entry = files_[file];
   if (!text.ok()) return nullptr;
   entry = std::vector<std::string>(absl::StrSplit(*text, '\n'));

@@ -1,16 +1,17 @@
 // Source lines of the target's Python files, read as the target sees them:
-// absolute paths under `root` (/proc/PID/root, a core's --sysroot),
-// relative ones under `cwd` (/proc/PID/cwd/).
+// inside `root` (/proc/PID/root, a core's --sysroot), which no symlink or
+// ".." of the target's leaves; relative paths from `cwd`, the target's
+// working directory as seen inside `root`. Without a root (a core of this
+// host), paths are taken as they are.
 #ifndef PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_
 #define PYHANG_USERSPACE_OUTPUT_SOURCE_LINES_H_
-
-#include <sys/types.h>
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 
 namespace pyhang::output {
 
@@ -20,7 +21,6 @@ class SourceLines {
   static constexpr size_t kMaxFileBytes = 8 << 20;
   static constexpr size_t kMaxLineChars = 200;
 
-  explicit SourceLines(pid_t pid);
   SourceLines(std::string root, std::string cwd) : root_(std::move(root)), cwd_(std::move(cwd)) {}
 
   // Line `line` (1-based) of `file`, stripped of surrounding whitespace;
@@ -28,6 +28,7 @@ class SourceLines {
   std::optional<std::string> Line(const std::string& file, int line);
 
  private:
+  absl::StatusOr<std::string> Read(const std::string& file) const;
   const std::vector<std::string>* Load(const std::string& file);
 
   std::string root_;

@@ -201,14 +201,26 @@ absl::Status Malformed(absl::string_view why) {
   return absl::DataLossError(absl::StrCat("_Py_DebugOffsets: ", why));
 }
 
+// Whether `width` bytes at `offset` lie inside a struct of `struct_size`
+// bytes, aligned to the width. Written so that a huge offset cannot wrap
+// around (offset + width overflowing to a small number).
+bool FitsIn(uint64_t offset, uint64_t width, uint64_t struct_size) {
+  return width <= struct_size && offset <= struct_size - width && offset % width == 0;
+}
+
 // Offsets the record gives relative to a containing struct, turned into
-// the offsets our record wants.
-void ApplyDerived(const absl::flat_hash_map<std::string, Slot>& slots, const std::string& bytes,
-                  PyOffsets* offsets) {
+// the offsets our record wants. They are checked like the fields taken as
+// they are: inside their struct (whose size the caller has checked).
+absl::Status ApplyDerived(const absl::flat_hash_map<std::string, Slot>& slots, const std::string& bytes,
+                          PyOffsets* offsets) {
   auto value = [&](const char* name) -> std::optional<uint64_t> {
     auto it = slots.find(name);
     if (it == slots.end()) return std::nullopt;
     return U64At(bytes, it->second.position);
+  };
+  auto struct_size = [&](const char* name) -> uint64_t {
+    auto it = slots.find(name);
+    return it != slots.end() && it->second.size_position ? U64At(bytes, *it->second.size_position) : 0;
   };
   // The GIL's fields are published relative to the interpreter that embeds
   // it; our record reads them relative to the GIL struct itself.
@@ -216,18 +228,36 @@ void ApplyDerived(const absl::flat_hash_map<std::string, Slot>& slots, const std
   std::optional<uint64_t> locked = value("interpreter_state.gil_runtime_state_locked");
   std::optional<uint64_t> holder = value("interpreter_state.gil_runtime_state_holder");
   if (gil && locked && holder && *locked > *gil && *holder > *gil) {
+    uint64_t interp_size = struct_size("interpreter_state.gil_runtime_state");
+    if (!FitsIn(*locked, 4, interp_size) || !FitsIn(*holder, 8, interp_size)) {
+      return Malformed(absl::StrFormat(
+          "interpreter_state.gil_runtime_state_locked = %u, _holder = %u: outside their struct "
+          "(size %u) or misaligned", *locked, *holder, interp_size));
+    }
     offsets->gil_locked = static_cast<int32_t>(*locked - *gil);
     offsets->gil_last_holder = static_cast<int32_t>(*holder - *gil);
   }
   // A compact str's data follows PyCompactUnicodeObject (3.15 publishes its
   // size; before, it is two words past the ASCII header: utf8_length, utf8).
+  // Both headers start a PyUnicodeObject, so they cannot be larger.
+  uint64_t unicode_size = struct_size("unicode_object.asciiobject_size");
   if (std::optional<uint64_t> ascii = value("unicode_object.asciiobject_size")) {
+    if (*ascii > unicode_size || unicode_size - *ascii < 16) {
+      return Malformed(absl::StrFormat("unicode_object.asciiobject_size = %u: larger than its struct (size %u)",
+                                       *ascii, unicode_size));
+    }
     offsets->unicode_ascii_data = static_cast<int32_t>(*ascii);
     offsets->unicode_compact_data = static_cast<int32_t>(*ascii + 16);
   }
   if (std::optional<uint64_t> compact = value("unicode_object.compactunicodeobject_size")) {
+    if (*compact > unicode_size) {
+      return Malformed(absl::StrFormat(
+          "unicode_object.compactunicodeobject_size = %u: larger than its struct (size %u)", *compact,
+          unicode_size));
+    }
     offsets->unicode_compact_data = static_cast<int32_t>(*compact);
   }
+  return absl::OkStatus();
 }
 
 const Layout* LayoutFor(int minor) {
@@ -302,7 +332,7 @@ absl::StatusOr<std::vector<std::string>> ApplyDebugOffsets(memory::MemoryReader&
       if (struct_size == 0 || struct_size > kMaxStructSize) {
         return Malformed(absl::StrFormat("%s: impossible struct size %u", use.name, struct_size));
       }
-      if (value + use.width > struct_size || value % use.width != 0) {
+      if (!FitsIn(value, use.width, struct_size)) {
         return Malformed(absl::StrFormat("%s = %u is outside its struct (size %u) or misaligned",
                                          use.name, value, struct_size));
       }
@@ -315,7 +345,7 @@ absl::StatusOr<std::vector<std::string>> ApplyDebugOffsets(memory::MemoryReader&
     }
     field = static_cast<int32_t>(value);
   }
-  ApplyDerived(slots, *bytes, offsets);
+  if (absl::Status derived = ApplyDerived(slots, *bytes, offsets); !derived.ok()) return derived;
   return mismatches;
 }
 

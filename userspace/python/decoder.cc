@@ -88,8 +88,8 @@ absl::Status Decoder::FillTidsFromPthreads(std::vector<PyThread>& threads, const
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(const TaskIds& tasks) {
-  ASSIGN_OR_RETURN(std::vector<ThreadStateRecord> records, thread_list_.ListThreadStates());
+absl::StatusOr<std::vector<PyThread>> Decoder::ListThreads(const TaskIds& tasks, bool* cut) {
+  ASSIGN_OR_RETURN(std::vector<ThreadStateRecord> records, thread_list_.ListThreadStates(cut));
   std::vector<PyThread> threads(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     threads[i].tstate_address = records[i].address;

@@ -52,8 +52,9 @@ class Decoder {
                                                     const TaskIds& tasks);
 
   // The pieces ReadThreads is made of, for samplers that need less:
-  // thread states with ids, tids and GIL ownership but no frames or names;
-  absl::StatusOr<std::vector<PyThread>> ListThreads(const TaskIds& tasks);
+  // thread states with ids, tids and GIL ownership but no frames or names
+  // (`cut`: ThreadList's cap left some out);
+  absl::StatusOr<std::vector<PyThread>> ListThreads(const TaskIds& tasks, bool* cut = nullptr);
   // the stack of one thread state (fills frames, truncated, walk_error);
   absl::Status ReadStack(uint64_t tstate, const DecodeOptions& options, PyThread* thread);
   // threading's names of all interpreters' threads, by pthread id.

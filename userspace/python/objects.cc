@@ -1,6 +1,7 @@
 #include "absl/strings/string_view.h"
 #include "userspace/python/objects.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -125,7 +126,14 @@ absl::StatusOr<std::string> ObjectReader::ReadString(uint64_t object, size_t max
   count = std::min(count, kMaxStringBytes);
   if (truncated != nullptr) *truncated = count < static_cast<size_t>(length);
   ASSIGN_OR_RETURN(std::string raw, ReadBytes(reader_, data, count * state.kind));
-  if (state.kind == 1 && state.ascii) return raw;
+  if (state.kind == 1 && state.ascii) {
+    // An ASCII str holds no byte past 0x7f: one that does is not (or no
+    // longer) a str, not a name to show.
+    if (std::any_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) > 0x7f; })) {
+      return Garbage("str", object);
+    }
+    return raw;
+  }
   std::string utf8;
   utf8.reserve(raw.size() + raw.size() / 2);
   for (size_t i = 0; i < count; ++i) {

@@ -264,6 +264,7 @@ absl::StatusOr<PythonProcess> AttachToPython(target::Target& target, memory::Mem
   process.ns_pid = info.ns_pid;
   process.comm = info.comm;
   process.command_line = info.command_line;
+  process.working_directory = info.working_directory;
   process.executable = info.executable;
   ASSIGN_OR_RETURN(process.maps, target.Maps());
 

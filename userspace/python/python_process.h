@@ -25,6 +25,7 @@ struct PythonProcess {
   pid_t ns_pid = 0;          // pid in the target's own pid namespace
   std::string comm;          // /proc/PID/comm
   std::string command_line;  // /proc/PID/cmdline, arguments joined by spaces
+  std::string working_directory;  // as the target sees it; empty if unknown
   std::string executable;    // /proc/PID/exe as the target sees it
   std::vector<process::MemoryMap> maps;
   process::MappedFile binary;  // the file holding _PyRuntime

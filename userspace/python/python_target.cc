@@ -1,6 +1,8 @@
 #include "userspace/python/python_target.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "userspace/common/file_util.h"
 #include "userspace/common/status_macros.h"
 #include "userspace/target/live_process.h"
 
@@ -8,6 +10,13 @@ namespace pyhang::python {
 
 absl::Status ExitedError(pid_t pid) {
   return absl::UnavailableError(absl::StrCat("process ", pid, " exited"));
+}
+
+absl::Status ExecedError(pid_t pid) {
+  std::string program(absl::StripAsciiWhitespace(
+      ReadFileToString(absl::StrCat("/proc/", pid, "/comm"), 64).value_or("")));
+  return absl::UnavailableError(absl::StrCat("process ", pid, " exec'd another program",
+                                             program.empty() ? "" : absl::StrCat(" (", program, ")")));
 }
 
 absl::StatusOr<std::unique_ptr<PythonTarget>> PythonTarget::Attach(
@@ -40,7 +49,7 @@ absl::StatusOr<PythonTarget::Threads> PythonTarget::ListThreads() {
     ids.host_tid_of[task.ns_tid] = task.tid;
     if (task.thread_pointer != 0) ids.tid_of_pthread[task.thread_pointer] = task.tid;
   }
-  absl::StatusOr<std::vector<PyThread>> python = decoder_->ListThreads(ids);
+  absl::StatusOr<std::vector<PyThread>> python = decoder_->ListThreads(ids, &threads.python_cut);
   if (!python.ok()) return memory::IsTargetGone(python.status()) ? ExitedError(pid()) : python.status();
   threads.python = *std::move(python);
   return threads;

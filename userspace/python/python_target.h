@@ -42,6 +42,7 @@ class PythonTarget {
     absl::flat_hash_set<int64_t> tasks;  // every OS thread, host tids
     // Python threads: ids, host and namespace tids, GIL; no frames.
     std::vector<PyThread> python;
+    bool python_cut = false;  // more than ThreadList::kMaxThreads: the rest is not read
   };
   // kUnavailable once the process is gone.
   absl::StatusOr<Threads> ListThreads();
@@ -59,6 +60,9 @@ class PythonTarget {
 // "process PID exited" as kUnavailable, the code every reader treats as
 // "stop, the target is gone".
 absl::Status ExitedError(pid_t pid);
+// "process PID exec'd another program (COMM)", kUnavailable too: to a
+// reader of its Python runtime, a process that exec'd has ended.
+absl::Status ExecedError(pid_t pid);
 
 }  // namespace pyhang::python
 

@@ -72,7 +72,7 @@ bool ThreadList::HoldsGil(absl::string_view bytes, uint64_t tstate, const GilSta
   return gil.locked && gil.holder == tstate;
 }
 
-absl::Status ThreadList::AppendThreads(uint64_t interp, std::vector<ThreadStateRecord>* out) {
+absl::Status ThreadList::AppendThreads(uint64_t interp, std::vector<ThreadStateRecord>* out, bool* cut) {
   const PyOffsets& o = runtime_.offsets;
   memory::MemoryReader& reader = objects_.reader();
   int64_t interpreter_id = ReadValue<int64_t>(reader, interp + o.interp_id).value_or(-1);
@@ -104,13 +104,16 @@ absl::Status ThreadList::AppendThreads(uint64_t interp, std::vector<ThreadStateR
     out->push_back(record);
     tstate = LoadAt<uint64_t>(*bytes, o.tstate_next);
   }
+  if (tstate != 0 && out->size() >= kMaxThreads) *cut = true;
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<ThreadStateRecord>> ThreadList::ListThreadStates() {
+absl::StatusOr<std::vector<ThreadStateRecord>> ThreadList::ListThreadStates(bool* cut) {
   ASSIGN_OR_RETURN(std::vector<uint64_t> interpreters, ListInterpreters());
   std::vector<ThreadStateRecord> threads;
-  for (uint64_t interp : interpreters) RETURN_IF_ERROR(AppendThreads(interp, &threads));
+  bool was_cut = false;
+  for (uint64_t interp : interpreters) RETURN_IF_ERROR(AppendThreads(interp, &threads, &was_cut));
+  if (cut != nullptr) *cut = was_cut;
   return threads;
 }
 

@@ -34,15 +34,18 @@ struct GilState {
 class ThreadList {
  public:
   static constexpr size_t kMaxInterpreters = 256;
-  static constexpr size_t kMaxThreads = 4096;
+  // Past this many thread states a list is cut (and *cut says so): a
+  // process of 10,000 threads is read whole.
+  static constexpr size_t kMaxThreads = 1 << 16;
 
   ThreadList(ObjectReader& objects, const RuntimeInfo& runtime)
       : objects_(objects), runtime_(runtime) {}
 
   // Every thread state of every interpreter. Stops a list at a cycle, a
   // broken back-pointer or the caps; fails only if the target is gone or
-  // the runtime has no interpreter yet.
-  absl::StatusOr<std::vector<ThreadStateRecord>> ListThreadStates();
+  // the runtime has no interpreter yet. `cut`, if given, tells whether the
+  // kMaxThreads cap left thread states out.
+  absl::StatusOr<std::vector<ThreadStateRecord>> ListThreadStates(bool* cut = nullptr);
 
   absl::StatusOr<std::vector<uint64_t>> ListInterpreters();
   absl::StatusOr<GilState> ReadGil(uint64_t interp);
@@ -51,7 +54,7 @@ class ThreadList {
   absl::StatusOr<absl::flat_hash_map<uint64_t, std::string>> ThreadNames(uint64_t interp);
 
  private:
-  absl::Status AppendThreads(uint64_t interp, std::vector<ThreadStateRecord>* out);
+  absl::Status AppendThreads(uint64_t interp, std::vector<ThreadStateRecord>* out, bool* cut);
   bool HoldsGil(absl::string_view tstate_bytes, uint64_t tstate, const GilState& gil) const;
   size_t TstateReadSize() const;
 

@@ -127,6 +127,8 @@ absl::Status BpfSampler::Load() {
   bpf_program__set_autoload(s.progs.pyhang_sched_switch_raw, options_.off_cpu && !btf);
   bpf_program__set_autoload(s.progs.pyhang_exit_btf, btf);
   bpf_program__set_autoload(s.progs.pyhang_exit_raw, !btf);
+  bpf_program__set_autoload(s.progs.pyhang_exec_btf, btf);
+  bpf_program__set_autoload(s.progs.pyhang_exec_raw, !btf);
 
   LibbpfLogCapture capture;  // a verifier log is for --verbose, not the user
   int error = pyhang_bpf__load(&s);
@@ -144,7 +146,8 @@ absl::Status BpfSampler::AttachTracepoints() {
   pyhang_bpf& s = *skeleton_;
   for (bpf_program* program :
        {s.progs.pyhang_sched_switch_btf, s.progs.pyhang_sched_switch_raw,
-        s.progs.pyhang_exit_btf, s.progs.pyhang_exit_raw}) {
+        s.progs.pyhang_exit_btf, s.progs.pyhang_exit_raw, s.progs.pyhang_exec_btf,
+        s.progs.pyhang_exec_raw}) {
     if (!bpf_program__autoload(program)) continue;
     bpf_link* link = bpf_program__attach(program);
     if (link == nullptr) {

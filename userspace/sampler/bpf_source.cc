@@ -193,6 +193,7 @@ void BpfSource::Deliver(const Event& event, const SampleSink& sink) {
     if (!Symbolize(off->stack, &sample)) return;
   } else if (const ThreadExit* exit = std::get_if<ThreadExit>(&event)) {
     if (exit->process_exited) exited_ = true;
+    if (exit->process_exited && exit->exec) execed_ = true;
     return;
   } else if (const NativeStack* native = std::get_if<NativeStack>(&event)) {
     if (native_) pending_native_[native->copy.tid] = *native;
@@ -214,7 +215,8 @@ absl::Status BpfSource::Run(absl::Duration duration, const SampleSink& sink) {
     if (!delivered.ok()) return delivered.status();
     if (process::ProcessGone(pid_)) exited_ = true;
   }
-  return exited_ ? python::ExitedError(pid_) : absl::OkStatus();
+  if (!exited_) return absl::OkStatus();
+  return execed_ ? python::ExecedError(pid_) : python::ExitedError(pid_);
 }
 
 absl::Status BpfSource::Finish(const SampleSink& sink) {

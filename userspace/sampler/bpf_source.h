@@ -78,6 +78,7 @@ class BpfSource : public SampleSource {
   uint64_t start_ns_ = 0;
   uint64_t names_time_ns_ = 0;
   bool exited_ = false;
+  bool execed_ = false;  // exited_ because it exec'd another program
   SourceStats stats_;
 };
 

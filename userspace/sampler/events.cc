@@ -117,7 +117,8 @@ absl::StatusOr<Event> DecodeEvent(absl::Span<const uint8_t> record) {
     case PYHANG_EVENT_THREAD_EXIT: {
       if (record.size() < sizeof(pyhang_exit_event)) break;
       auto raw = LoadRecord<pyhang_exit_event>(record);
-      return ThreadExit{raw->pid, raw->tid, (raw->flags & PYHANG_EXIT_PROCESS) != 0, raw->ktime_ns};
+      return ThreadExit{raw->pid, raw->tid, (raw->flags & PYHANG_EXIT_PROCESS) != 0, raw->ktime_ns,
+                        (raw->flags & PYHANG_EXIT_EXEC) != 0};
     }
     case PYHANG_EVENT_NATIVE_STACK: {
       constexpr size_t kHeader = offsetof(pyhang_native_stack_event, record);

@@ -69,6 +69,7 @@ struct ThreadExit {
   uint32_t tid = 0;
   bool process_exited = false;   // the last thread: BPF already dropped the target
   uint64_t ktime_ns = 0;
+  bool exec = false;  // with process_exited: the process exec'd another program
 };
 
 // record --native: the registers and stack top of the thread sampled at

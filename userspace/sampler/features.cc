@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "userspace/common/privileges.h"
 #include "userspace/sampler/libbpf_util.h"
 
 namespace pyhang::sampler {
@@ -56,6 +58,12 @@ absl::Status BpfUnavailable(const absl::Status& cause) {
 absl::StatusOr<BpfFeatures> ProbeBpfFeatures() {
   InstallLibbpfLogger();
   LibbpfLogCapture quiet;  // probes are expected to fail on older kernels
+  std::vector<privileges::Capability> missing = privileges::Missing({privileges::kBpf, privileges::kPerfmon});
+  if (!missing.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat("BPF unavailable: pyhang lacks ", privileges::Names(missing),
+                                                    " (run it as root, or grant CAP_BPF, CAP_PERFMON "
+                                                    "and CAP_SYS_PTRACE)"));
+  }
   if (int error = TryLoad(BPF_PROG_TYPE_PERF_EVENT, nullptr); error != 0) {
     if (error == EPERM || error == EACCES) {
       return absl::PermissionDeniedError(

@@ -59,6 +59,7 @@ void MergeNativeStacks(ProcessSnapshot& snapshot, NativeStacks& native) {
     snapshot.threads.push_back(std::move(thread));
   }
   snapshot.native_only_threads -= std::min(snapshot.native_only_threads, others.size());
+  snapshot.threads_not_read -= std::min(snapshot.threads_not_read, others.size());
 }
 
 NativeStacks UnwindCopies(pid_t pid, std::vector<target::StackCopy> copies, size_t max_depth) {

@@ -68,7 +68,8 @@ absl::StatusOr<ProcessSnapshot> Snapshot(analysis::Monitor& monitor) {
   snapshot.python_binary = process.binary.target_path;
   snapshot.version = process.runtime.version;
   snapshot.warnings = process.warnings;
-  snapshot.native_only_threads = observation->os_threads - std::min(observation->os_threads, observation->threads.size());
+  size_t others = observation->os_threads - std::min(observation->os_threads, observation->threads.size());
+  (observation->python_threads_cut ? snapshot.threads_not_read : snapshot.native_only_threads) = others;
   if (observation->python_threads_without_tid > 0) {
     LOG_WARNING(observation->python_threads_without_tid,
                 " Python threads are not shown: their OS threads could not be found");
@@ -98,7 +99,7 @@ absl::StatusOr<ProcessSnapshot> TakeSnapshot(pid_t pid, const SnapshotOptions& o
   if (!monitor.ok()) return memory::IsTargetGone(monitor.status()) ? Exited(pid) : monitor.status();
   ASSIGN_OR_RETURN(ProcessSnapshot snapshot, Snapshot(**monitor));
   snapshot.source_root = absl::StrCat("/proc/", pid, "/root");
-  snapshot.source_cwd = absl::StrCat("/proc/", pid, "/cwd/");
+  snapshot.source_cwd = (*monitor)->process().working_directory;
   return snapshot;
 }
 

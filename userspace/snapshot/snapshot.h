@@ -49,10 +49,14 @@ struct ProcessSnapshot {
   python::PythonVersion version;
   std::vector<ThreadSnapshot> threads;
   size_t native_only_threads = 0;  // OS threads with no Python thread state
+  // OS threads past the Python thread list's cap: with or without Python
+  // code, not read (native_only_threads is 0 then: it would be a guess).
+  size_t threads_not_read = 0;
   std::vector<analysis::Finding> deadlocks;
   std::vector<std::string> warnings;
-  // Where source lines are read from: prefixes for absolute and relative
-  // co_filenames (/proc/PID/root and /proc/PID/cwd/ for a live process).
+  // Where source lines are read from (output::SourceLines): the target's
+  // root (/proc/PID/root for a live process, a core's --sysroot) and its
+  // working directory inside that root, for relative co_filenames.
   std::string source_root;
   std::string source_cwd;
   std::optional<CoreSummary> core;

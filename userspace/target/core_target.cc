@@ -246,7 +246,7 @@ absl::StatusOr<std::string> CoreTarget::ReadFile(absl::string_view path, size_t 
   std::string wanted(path);
   const std::string& sysroot = locator_->options().sysroot;
   if (!sysroot.empty() && absl::StartsWith(wanted, "/")) {
-    absl::StatusOr<std::string> text = ReadRegularFile(sysroot + wanted, max_bytes);
+    absl::StatusOr<std::string> text = ReadRegularFileInRoot(sysroot, wanted, max_bytes);
     if (text.ok() || text.status().code() != absl::StatusCode::kNotFound) return text;
   }
   return ReadRegularFile(wanted, max_bytes);

@@ -44,6 +44,16 @@ std::string AsTargetSees(const std::string& root, const std::string& path) {
   return path.substr(root.size());
 }
 
+// The target's working directory inside its root; empty where it lies
+// outside that root (a chroot's process may have a cwd outside) or is gone.
+std::string WorkingDirectory(pid_t pid, const std::string& root) {
+  absl::StatusOr<std::string> cwd = ReadLink(absl::StrCat("/proc/", pid, "/cwd"));
+  if (!cwd.ok() || cwd->empty() || (*cwd)[0] != '/' || absl::EndsWith(*cwd, " (deleted)")) return "";
+  std::string seen = AsTargetSees(root, *cwd);
+  if (root != "/" && seen == *cwd && *cwd != root) return "";
+  return seen;
+}
+
 }  // namespace
 
 std::optional<int64_t> InnermostNamespaceId(absl::string_view status_text) {
@@ -73,6 +83,7 @@ absl::StatusOr<std::unique_ptr<LiveProcess>> LiveProcess::Open(pid_t pid) {
     info.executable.resize(info.executable.size() - std::string(" (deleted)").size());
   }
   info.executable = AsTargetSees(root, info.executable);
+  info.working_directory = WorkingDirectory(pid, root);
   auto process = std::unique_ptr<LiveProcess>(new LiveProcess(std::move(info), std::move(memory)));
   process->root_ = std::move(root);
   return process;
@@ -128,11 +139,14 @@ bool LiveProcess::Gone() { return process::ProcessGone(pid()); }
 
 absl::StatusOr<std::string> LiveProcess::ReadFile(absl::string_view path, size_t max_bytes) {
   if (path.empty()) return absl::InvalidArgumentError("empty path");
-  // Through the target's root and working directory, so a container's
-  // files are the container's.
-  std::string full = path[0] == '/' ? absl::StrCat("/proc/", pid(), "/root", path)
-                                    : absl::StrCat("/proc/", pid(), "/cwd/", path);
-  return ReadRegularFile(full, max_bytes);
+  // Inside the target's root, from its working directory, so a container's
+  // files are the container's (and none of its symlinks leads out).
+  std::string in_root(path);
+  if (in_root[0] != '/') {
+    if (info_.working_directory.empty()) return absl::NotFoundError("the target's working directory is unknown");
+    in_root = absl::StrCat(info_.working_directory, "/", path);
+  }
+  return ReadRegularFileInRoot(absl::StrCat("/proc/", pid(), "/root"), in_root, max_bytes);
 }
 
 absl::StatusOr<threads::KernelThread> LiveProcess::KernelThread(

@@ -41,6 +41,7 @@ struct ProcessInfo {
   std::string comm;          // /proc/PID/comm
   std::string command_line;  // arguments joined by spaces
   std::string executable;    // the executable's path as the target sees it
+  std::string working_directory;  // as the target sees it; empty if unknown (a core)
 };
 
 class Target {
