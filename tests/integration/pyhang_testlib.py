@@ -563,21 +563,31 @@ def discover_interpreters_without_venvs():
 
 def only_interpreters(interpreters):
     """PYHANG_ONLY_INTERPRETERS="pyenv-3.9,system-python3,sid-3.15-pidns"
-    (tools/sanitize.sh's slice): only those, by label or by label without
-    its micro version. Every one named must be found, so the slice cannot
-    quietly shrink."""
+    (tools/sanitize.sh's slice): only those (see pick_interpreters)."""
     wanted = [w.strip() for w in os.environ.get("PYHANG_ONLY_INTERPRETERS", "").split(",") if w.strip()]
     if not wanted:
         return interpreters
-
-    def matches(label, name):
-        return label == name or (label.startswith(name + ".") and "-pidns" not in label[len(name):])
-    chosen = [i for i in interpreters if any(matches(i.label, w) for w in wanted)]
-    missing = [w for w in wanted if not any(matches(i.label, w) for i in chosen)]
+    chosen, missing = pick_interpreters(interpreters, wanted)
     if missing:
         raise RuntimeError("PYHANG_ONLY_INTERPRETERS: not found here: %s (have %s)" % (
             ", ".join(missing), ", ".join(i.label for i in interpreters)))
     return chosen
+
+
+# One interpreter per layout family: frame objects (3.9), Debian's stripped
+# 3.11, 3.12's interpreter frames, 3.14's _Py_DebugOffsets, 3.15's
+# thread-local thread state in a pid namespace.
+LAYOUT_FAMILIES = ("pyenv-3.9", "system-python3", "pyenv-3.12", "sid-3.14", "sid-3.15-pidns")
+
+
+def pick_interpreters(interpreters, wanted):
+    """(the interpreters named in `wanted`, by label or by label without its
+    micro version; the names in `wanted` that none matched)."""
+    def matches(label, name):
+        return label == name or (label.startswith(name + ".") and "-pidns" not in label[len(name):])
+    chosen = [i for i in interpreters if any(matches(i.label, w) for w in wanted)]
+    missing = [w for w in wanted if not any(matches(i.label, w) for i in chosen)]
+    return chosen, missing
 
 
 def discover_interpreters(venv_parent):
