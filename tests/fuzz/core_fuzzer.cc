@@ -41,6 +41,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "tests/fuzz/fuzz_util.h"
 #include "userspace/core/core_file.h"
 #include "userspace/core/core_input.h"
 #include "userspace/memory/memory_reader.h"
@@ -51,14 +52,8 @@
 namespace {
 
 using pyhang::core::CoreFile;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                      \
-    }                                                                               \
-  } while (0)
+using pyhang::fuzz::Fnv1a;
+using pyhang::fuzz::Random;
 
 // Reads bigger than this are not tried (a fuzzed segment can be 2^63 long).
 constexpr size_t kMaxRead = 3 * 4096;
@@ -67,23 +62,6 @@ constexpr int kRandomReads = 16;
 // CoreTarget's sysroot: nothing can exist below a character device, not
 // even "<sysroot>name" for a relative recorded path.
 constexpr char kSysroot[] = "/dev/null/sysroot";
-
-// Deterministic per input: the addresses it tries depend on the bytes only.
-struct Random {
-  uint64_t state;
-  uint64_t Next() {  // splitmix64
-    uint64_t z = (state += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    return z ^ (z >> 31);
-  }
-};
-
-uint64_t Fnv1a(absl::string_view bytes) {
-  uint64_t hash = 0xcbf29ce484222325;
-  for (unsigned char c : bytes) hash = (hash ^ c) * 0x100000001b3;
-  return hash;
-}
 
 // The core's own bytes as a MemoryReader.
 class CoreReader : public pyhang::memory::MemoryReader {
