@@ -8,6 +8,8 @@ must still get exactly right, against the interpreter's own truth:
   * a 100,000-frame recursion: the default depth shows the innermost 4,096
     frames exactly and says it cut; --max-depth 200000 shows all of them;
   * a function whose name is 1 MiB: shown cut to pyhang's bound;
+  * a 100 MiB str local: --locals shows its repr's start, cut, quickly and
+    in little memory;
   * co_filenames naming a FIFO, /dev/zero, a 10 GiB sparse file and
     symlinks: the dump never blocks and reads boundedly, a symlink inside
     the target's root is followed, and one that leads out of a container's
@@ -237,6 +239,36 @@ class ExtremeTargetsTest(unittest.TestCase):
         self.assertLessEqual(len(name), 1024 + 3, where)
         self.assertGreater(len(name), 64, where)
         self.assertTrue(name.startswith(truth["prefix"]), "%s: %r..." % (where, name[:80]))
+
+    # --- a 100 MiB str local -------------------------------------------------
+
+    def test_hundred_megabyte_str_local(self):
+        self.for_each_interpreter(self.check_hundred_megabyte_str_local)
+
+    def check_hundred_megabyte_str_local(self, interpreter):
+        proc, pid, truth, ns_to_host = start(interpreter, self.directory, "big_local", 100 << 20)
+        try:
+            dump = Measured(["dump", "--pid", pid, "--json", "--locals"], self.directory)
+            text = Measured(["dump", "--pid", pid, "--locals"], self.directory)
+        finally:
+            lib.kill(proc)
+        where = interpreter.label
+        # Only the repr's first characters are read: bounds far below 100 MiB.
+        self.bounded(dump, 5, 128, "dump --locals --json of " + where)
+        self.bounded(text, 5, 128, "dump --locals of " + where)
+        self.assertLess(len(dump.stdout) + len(text.stdout), 64 << 10, where)
+        thread = threads_by_tid(json.loads(dump.stdout)).get(host(ns_to_host, truth["tid"]))
+        self.assertIsNotNone(thread, where)
+        frame = [f for f in thread.get("frames", []) if f.get("function") == "holds_big"]
+        self.assertEqual(len(frame), 1, where)
+        big = [v for v in frame[0].get("locals", []) if v.get("name") == "big"]
+        self.assertEqual(len(big), 1, "%s: locals %r" % (where, frame[0].get("locals")))
+        shown = big[0].get("repr", "")
+        # Cut after 256 characters (ReprLimits::max_string): 'abc...'...
+        self.assertTrue(shown.startswith(truth["repr_start"][:200]), "%s: %r" % (where, shown[:80]))
+        self.assertTrue(shown.endswith("..."), "%s: %r" % (where, shown[-20:]))
+        self.assertLess(len(shown), 1024, where)
+        self.assertIn(truth["repr_start"][:100].encode(), text.stdout, where)
 
     # --- hostile co_filenames ------------------------------------------------
 

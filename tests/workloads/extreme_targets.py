@@ -27,6 +27,8 @@ Usage: extreme_targets.py READY_FILE MODE [ARG...]
                   switches between the damage and the original
   exec_after S PROGRAM [ARG...]
                   spins in busy() for S seconds, then execs PROGRAM
+  big_local N     a thread blocked with a local str of N characters (N a
+                  multiple of 4096)
   mmap_storm      one thread maps and unmaps files and anonymous memory
                   without pause, beside a sleeping main thread
   churn RATE      starts and ends RATE threads per second (each lives about
@@ -148,6 +150,25 @@ def mode_long_name(ready, length):
     thread = start_blocked(compiled_function(name, "/long_name.py"), "long")
     time.sleep(0.1)
     write_ready(ready, {"tid": thread.native_id, "length": len(name), "prefix": name[:64]})
+
+
+def holds_big(size, started, gate):
+    big = "".join(chr(ord("a") + i % 26) for i in range(4096)) * (size // 4096)
+    started.set()
+    gate.wait()
+    return big
+
+
+def mode_big_local(ready, size):
+    size = int(size)
+    started, gate = threading.Event(), threading.Event()
+    thread = threading.Thread(target=holds_big, args=(size, started, gate), name="big", daemon=True)
+    thread.start()
+    started.wait()
+    # Its repr's start, as the interpreter prints it (repr(big)[:200]).
+    sample = "".join(chr(ord("a") + i % 26) for i in range(4096))
+    write_ready(ready, {"tid": thread.native_id, "length": size // 4096 * 4096,
+                        "repr_start": repr(sample)[:200]})
 
 
 def mode_source_files(ready, directory):
