@@ -62,6 +62,7 @@ absl::StatusOr<snapshot::ProcessSnapshot> Snapshot(const DumpArgs& args) {
     absl::StatusOr<std::vector<target::StackCopy>> copies =
         sampler::CopyNativeStacks(args.pid, PYHANG_NATIVE_STACK_MAX);
     if (!copies.ok()) return copies.status();
+    snapshot::ReadKernelStacks(args.pid, *copies);
     KeepOnly(StillNeeded::kReading);
     return snapshot::TakeLiveNativeSnapshot(args.pid, options, *std::move(copies));
   }

@@ -71,28 +71,51 @@ NativeStacks UnwindCopies(pid_t pid, std::vector<target::StackCopy> copies, size
   return unwinder ? UnwindAll(copied, *unwinder) : NativeStacks();
 }
 
-absl::StatusOr<ProcessSnapshot> TakeLiveNativeSnapshot(pid_t pid, const SnapshotOptions& options,
-                                                       std::vector<target::StackCopy> copies) {
-  NativeStacks native = UnwindCopies(pid, std::move(copies), options.max_depth);
-  absl::StatusOr<ProcessSnapshot> snapshot = TakeSnapshot(pid, options);
-  if (!snapshot.ok()) return snapshot;
-  MergeNativeStacks(*snapshot, native);
-  AddKernelFrames(pid, *snapshot);
-  return snapshot;
+namespace {
+
+using KernelStacks = absl::flat_hash_map<int64_t, std::vector<std::string>>;
+
+KernelStacks TakeKernelStacks(std::vector<target::StackCopy>& copies) {
+  KernelStacks stacks;
+  for (target::StackCopy& copy : copies) {
+    if (!copy.kernel_stack.empty()) stacks[copy.tid] = std::move(copy.kernel_stack);
+  }
+  return stacks;
 }
 
-void AddKernelFrames(pid_t pid, ProcessSnapshot& snapshot) {
+// The kernel frames go above the thread's other frames: innermost first.
+void AddKernelFrames(const KernelStacks& stacks, ProcessSnapshot& snapshot) {
   for (ThreadSnapshot& thread : snapshot.threads) {
-    if (thread.thread.tid == 0) continue;
+    auto found = stacks.find(thread.thread.tid);
+    if (thread.thread.tid == 0 || found == stacks.end()) continue;
     std::vector<python::PyFrame> kernel;
-    for (std::string& name : threads::ReadKernelStack(pid, thread.thread.tid)) {
+    for (const std::string& name : found->second) {
       python::PyFrame frame;
       frame.kind = python::FrameKind::kKernel;
-      frame.function = std::move(name);
+      frame.function = name;
       kernel.push_back(std::move(frame));
     }
     thread.thread.frames.insert(thread.thread.frames.begin(), kernel.begin(), kernel.end());
   }
+}
+
+}  // namespace
+
+void ReadKernelStacks(pid_t pid, std::vector<target::StackCopy>& copies) {
+  for (target::StackCopy& copy : copies) {
+    if (!copy.on_cpu) copy.kernel_stack = threads::ReadKernelStack(pid, copy.tid);
+  }
+}
+
+absl::StatusOr<ProcessSnapshot> TakeLiveNativeSnapshot(pid_t pid, const SnapshotOptions& options,
+                                                       std::vector<target::StackCopy> copies) {
+  KernelStacks kernel = TakeKernelStacks(copies);
+  NativeStacks native = UnwindCopies(pid, std::move(copies), options.max_depth);
+  absl::StatusOr<ProcessSnapshot> snapshot = TakeSnapshot(pid, options);
+  if (!snapshot.ok()) return snapshot;
+  MergeNativeStacks(*snapshot, native);
+  AddKernelFrames(kernel, *snapshot);
+  return snapshot;
 }
 
 }  // namespace pyhang::snapshot

@@ -34,9 +34,10 @@ void MergeNativeStacks(ProcessSnapshot& snapshot, NativeStacks& native);
 // files as the target sees them first, then the host's).
 NativeStacks UnwindCopies(pid_t pid, std::vector<target::StackCopy> copies, size_t max_depth);
 
-// The kernel functions each blocked thread is in, above its other frames
-// (/proc/PID/task/TID/stack: root only; nothing for a running thread).
-void AddKernelFrames(pid_t pid, ProcessSnapshot& snapshot);
+// Fills each blocked thread's `kernel_stack` from /proc/PID/task/TID/stack
+// (CAP_SYS_ADMIN: call it before dropping privileges; nothing for a thread
+// that was on CPU or when the file cannot be read).
+void ReadKernelStacks(pid_t pid, std::vector<target::StackCopy>& copies);
 
 // `pyhang dump --pid PID --native`: the live snapshot, with native frames
 // unwound from `copies` (every thread's registers and stack top, copied at

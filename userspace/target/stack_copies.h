@@ -19,6 +19,10 @@ struct StackCopy {
   bool on_cpu = false;         // running at the copy: its registers are stale
   process::Registers registers{};
   std::string stack;           // the bytes from registers.rsp up
+  // The kernel functions a blocked thread is in, innermost first. Read from
+  // /proc right after the copy, while pyhang still holds CAP_SYS_ADMIN,
+  // which /proc/PID/task/TID/stack requires.
+  std::vector<std::string> kernel_stack;
 };
 
 class WithStackCopies : public Target {

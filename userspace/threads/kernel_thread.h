@@ -61,7 +61,7 @@ absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid,
                                               const KernelReadOptions& options = {});
 
 // The kernel functions a blocked thread is in, innermost first, from
-// /proc/PID/task/TID/stack (root only; empty for a running thread, or when
+// /proc/PID/task/TID/stack (needs CAP_SYS_ADMIN; empty for a running thread, or when
 // the file cannot be read).
 std::vector<std::string> ReadKernelStack(pid_t pid, int64_t tid);
 // Its text: "[<0>] futex_wait+0x1a2/0x2c0" per line -> "futex_wait".
