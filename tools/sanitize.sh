@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ASan + UBSan, by hand for now (not in .ci/run yet; run tools/test.sh or
-# tools/sid-root.sh first: the slice needs the sid root):
+# ASan + UBSan (.ci/run runs it after the tests, which build the sid root
+# the slice needs; by hand, run tools/test.sh or tools/sid-root.sh first):
 # builds pyhang and its tests into build-asan/ with
 # -DPYHANG_SANITIZE=address,undefined (-fno-sanitize-recover: the first
 # report ends the process), runs the unit tests, then a slice of the
@@ -9,7 +9,10 @@
 # pyhang sharing two CPUs) with build-asan/pyhang on one interpreter per layout
 # family: pyenv 3.9 (frame objects), Debian's stripped python3 (3.11),
 # pyenv 3.12, sid 3.14 (_Py_DebugOffsets) and sid 3.15 in a pid namespace
-# (thread-local tstate). Every sanitizer report also goes to a file under
+# (thread-local tstate); then the hostile-input tests whose bounds hold for a
+# sanitized pyhang too (control characters in names, hostile source files, a
+# target rewriting its own objects, a 1 MiB name, a 100 MiB str local; the
+# 10,000-thread and churn tests time a pyhang that ASan slows down). Every sanitizer report also goes to a file under
 # $reports; any such file fails the run, whatever the tests said.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +43,14 @@ start=$SECONDS
   PYHANG_ONLY_INTERPRETERS=pyenv-3.9,system-python3,pyenv-3.12,sid-3.14,sid-3.15-pidns \
   /usr/bin/python3 -m unittest test_dump_scenarios test_core_crash) || status=1
 echo "sanitize.sh: integration slice in $((SECONDS - start)) s"
+
+start=$SECONDS
+extreme=test_extreme_targets.ExtremeTargetsTest
+(cd tests/integration &&
+  PYHANG_BIN="$root/build-asan/pyhang" /usr/bin/python3 -m unittest test_hostile_names \
+    $extreme.test_hostile_source_files $extreme.test_self_rewriting_target \
+    $extreme.test_megabyte_function_name $extreme.test_hundred_megabyte_str_local) || status=1
+echo "sanitize.sh: hostile-input slice in $((SECONDS - start)) s"
 
 if compgen -G "$reports/*" >/dev/null; then
   echo "sanitize.sh: sanitizer reports:" >&2
