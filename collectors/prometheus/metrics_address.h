@@ -2,7 +2,7 @@
 // version and its hangs, which not everyone who can reach the host should
 // read: "PORT" and ":PORT" mean loopback (127.0.0.1), and a host that is not
 // loopback (0.0.0.0, [::], an interface's address) is served as asked but
-// with a one-line warning (WarnIfExposed).
+// with a one-line warning (ExposureWarning).
 #ifndef PYHANG_COLLECTORS_PROMETHEUS_METRICS_ADDRESS_H_
 #define PYHANG_COLLECTORS_PROMETHEUS_METRICS_ADDRESS_H_
 

@@ -45,11 +45,28 @@ def tearDownModule():
     lib.kill_all()
 
 
-def effective_capabilities(pid):
-    """The names (of CAPABILITIES) in the effective set of `pid`."""
-    with open("/proc/%d/status" % pid) as f:
-        mask = int(re.search(r"^CapEff:\s*([0-9a-f]+)", f.read(), re.M).group(1), 16)
+def capability_names(status_path, field="CapEff"):
+    """The names (of CAPABILITIES) in a /proc status file's `field` set."""
+    with open(status_path) as f:
+        mask = int(re.search(r"^%s:\s*([0-9a-f]+)" % field, f.read(), re.M).group(1), 16)
     return {name for name, bit in CAPABILITIES.items() if mask & (1 << bit)}
+
+
+def effective_capabilities(pid):
+    return capability_names("/proc/%d/status" % pid)
+
+
+def capabilities_of_every_thread(pid):
+    """{tid: (effective, bounding)} of each thread of `pid` (capabilities are
+    per thread: a thread started before the drop would keep root's)."""
+    held = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        status = "/proc/%d/task/%s/status" % (pid, tid)
+        try:
+            held[int(tid)] = (capability_names(status), capability_names(status, "CapBnd"))
+        except OSError:
+            continue
+    return held
 
 
 def start(directory, mode, *args):
@@ -148,16 +165,24 @@ class PrivilegesTest(unittest.TestCase):
     # --- as root: what stays once attached -------------------------------
 
     def capabilities_while_running(self, args):
-        """pyhang's effective capabilities a second into `args`, and its result."""
+        """pyhang's effective capabilities a second into `args`, the same in
+        every thread and in the bounding set (so no exec regains the rest)."""
         proc = subprocess.Popen([lib.pyhang_binary()] + [str(a) for a in args], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         try:
             time.sleep(1.5)
             self.assertIsNone(proc.poll(), "pyhang %s ended early: %s" % (args, proc.stderr.read()))
-            held = effective_capabilities(proc.pid)
+            threads = capabilities_of_every_thread(proc.pid)
+            with open("/proc/%d/status" % proc.pid) as f:
+                no_new_privs = re.search(r"^NoNewPrivs:\s*(\d)", f.read(), re.M).group(1)
         finally:
             _, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(no_new_privs, "1", args)
+        held = threads[proc.pid][0]
+        for tid, (effective, bounding) in threads.items():
+            self.assertEqual(effective, held, "pyhang %s: thread %d holds %s" % (args, tid, sorted(effective)))
+            self.assertEqual(bounding, held, "pyhang %s: thread %d's bounding set" % (args, tid))
         return held
 
     def test_root_keeps_only_what_the_loop_uses(self):
@@ -167,12 +192,18 @@ class PrivilegesTest(unittest.TestCase):
             out = os.path.join(self.directory, "root.collapsed")
             record = self.capabilities_while_running(["record", "--sampler", "bpf", "--pid", proc.pid,
                                                       "-d", "3", "-f", "collapsed", "-o", out])
+            # The metrics server's threads too.
             watch = self.capabilities_while_running(["watch", "--sampler", "bpf", "--pid", proc.pid,
-                                                     "-d", "3", "--json"])
+                                                     "-d", "3", "--json", "--metrics-addr", "0"])
+            out = os.path.join(self.directory, "root-procfs.collapsed")
+            procfs = self.capabilities_while_running(["record", "--sampler", "procfs", "--pid", proc.pid,
+                                                      "-d", "3", "-f", "collapsed", "-o", out])
         finally:
             lib.kill(proc)
-        self.assertEqual(record, READING)
+        # record's loop reads its BPF maps (kernel stacks, off-CPU tails).
+        self.assertEqual(record, READING | {"CAP_BPF", "CAP_PERFMON"})
         self.assertEqual(watch, READING | {"CAP_BPF", "CAP_PERFMON"})
+        self.assertEqual(procfs, READING)
 
     # --- where metrics listen --------------------------------------------
 

@@ -7,13 +7,14 @@
 
 namespace pyhang::cli {
 
-void KeepOnly(StillNeeded needed) {
+void DropUnneededPrivileges(StillNeeded needed, bool binds_low_port) {
   using namespace privileges;  // NOLINT: the capability names
-  absl::Status dropped =
-      needed == StillNeeded::kReadingAndBpf
-          ? privileges::KeepOnly({kSysPtrace, kDacReadSearch, kCheckpointRestore, kSyslog, kDacOverride, kBpf,
-                                  kPerfmon})
-          : privileges::KeepOnly({kSysPtrace, kDacReadSearch, kCheckpointRestore, kSyslog, kDacOverride});
+  const Capability kNone = kSysPtrace;  // a repeat: keeps nothing more
+  const Capability bpf = needed == StillNeeded::kReadingAndBpf ? kBpf : kNone;
+  const Capability perfmon = needed == StillNeeded::kReadingAndBpf ? kPerfmon : kNone;
+  const Capability bind = binds_low_port ? kNetBindService : kNone;
+  absl::Status dropped = privileges::KeepOnly(
+      {kSysPtrace, kDacReadSearch, kCheckpointRestore, kSyslog, kDacOverride, bpf, perfmon, bind});
   if (!dropped.ok()) log::Write(log::Level::kWarning, std::string(dropped.message()));
 }
 

@@ -54,7 +54,7 @@ absl::StatusOr<snapshot::ProcessSnapshot> Snapshot(const DumpArgs& args) {
     core.core.sysroot = args.sysroot;
     core.native = args.native;
     core.allow_truncated = args.allow_truncated;
-    KeepOnly(StillNeeded::kReading);
+    DropUnneededPrivileges(StillNeeded::kReading);
     return snapshot::TakeCoreSnapshot(args.core, core);
   }
   if (args.native) {
@@ -63,10 +63,10 @@ absl::StatusOr<snapshot::ProcessSnapshot> Snapshot(const DumpArgs& args) {
         sampler::CopyNativeStacks(args.pid, PYHANG_NATIVE_STACK_MAX);
     if (!copies.ok()) return copies.status();
     snapshot::ReadKernelStacks(args.pid, *copies);
-    KeepOnly(StillNeeded::kReading);
+    DropUnneededPrivileges(StillNeeded::kReading);
     return snapshot::TakeLiveNativeSnapshot(args.pid, options, *std::move(copies));
   }
-  KeepOnly(StillNeeded::kReading);
+  DropUnneededPrivileges(StillNeeded::kReading);
   return snapshot::TakeSnapshot(args.pid, options);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -92,7 +93,8 @@ int RunRecord(const RecordArgs& args) {
                         /*native_symbols=*/false, args.native ? args.native_stack_bytes : 0};
   absl::StatusOr<std::unique_ptr<sampler::SampleSource>> source = CreateSource(request);
   if (!source.ok()) return ReportError(source.status());
-  KeepOnly(StillNeeded::kReading);
+  DropUnneededPrivileges(absl::StartsWith((*source)->description(), "BPF") ? StillNeeded::kReadingAndBpf
+                                                                          : StillNeeded::kReading);
 
   profile::Profile profile;
   analysis::AggregatorOptions aggregation;

@@ -257,6 +257,8 @@ int RunWatch(const WatchArgs& args) {
   if (!source.ok()) return ReportError(source.status());
   absl::StatusOr<std::unique_ptr<analysis::Monitor>> monitor = analysis::Monitor::Create(args.pid, {});
   if (!monitor.ok()) return ReportError(monitor.status());
+  DropUnneededPrivileges(StillNeeded::kReadingAndBpf,
+                         metrics_address && metrics_address->port > 0 && metrics_address->port < 1024);
   std::unique_ptr<collectors::WatchMetrics> metrics;
   if (metrics_address) {
     // A bounded label: which sampler, not its settings.
@@ -269,7 +271,6 @@ int RunWatch(const WatchArgs& args) {
     std::string exposed = collectors::ExposureWarning(*metrics_address);
     if (!exposed.empty()) log::Write(log::Level::kWarning, exposed);
   }
-  KeepOnly(StillNeeded::kReadingAndBpf);
   InstallStopHandlers();
   Watcher watcher(args, *std::move(source), *std::move(monitor), std::move(metrics));
   return watcher.Run(flamegraph_file.get());

@@ -37,6 +37,7 @@ std::string Name(Capability capability) {
   switch (capability) {
     case kDacOverride: return "CAP_DAC_OVERRIDE";
     case kDacReadSearch: return "CAP_DAC_READ_SEARCH";
+    case kNetBindService: return "CAP_NET_BIND_SERVICE";
     case kSysPtrace: return "CAP_SYS_PTRACE";
     case kSysAdmin: return "CAP_SYS_ADMIN";
     case kSyslog: return "CAP_SYSLOG";
@@ -80,8 +81,17 @@ absl::Status KeepOnly(std::initializer_list<Capability> keep) {
   if (!Get(&sets)) return absl::InternalError(absl::StrCat("capget: ", std::strerror(errno)));
   uint64_t mask = 0;
   for (Capability capability : keep) mask |= Bit(capability);
-  // Ambient capabilities would survive an exec of a helper program.
+  // Ambient capabilities would survive an exec of a helper program; the
+  // bounding set and no_new_privs keep an exec (of anything, as uid 0) from
+  // granting the rest again. Lowering the bounding set needs CAP_SETPCAP,
+  // so it goes first; without it (not root) there is nothing to win back.
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int capability = 0; capability < 64; ++capability) {
+    if ((mask & (uint64_t{1} << capability)) == 0 && ::prctl(PR_CAPBSET_READ, capability, 0, 0, 0) == 1) {
+      ::prctl(PR_CAPBSET_DROP, capability, 0, 0, 0);
+    }
+  }
+  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   uint64_t effective = sets.effective & mask, permitted = sets.permitted & mask,

@@ -7,7 +7,12 @@
 // has all of them, and far more: once a command has opened its target, its
 // BPF programs and its output, it keeps only what its loop still uses
 // (KeepOnly), so a bug while parsing a hostile target's memory cannot load a
-// kernel module, kill or change owners.
+// kernel module, reconfigure the network or the system, or read and write
+// what only other capabilities allow; nor can an exec win them back (the
+// bounding set is lowered and no_new_privs set). Capabilities are per
+// thread: KeepOnly must run before a command starts its threads (the
+// metrics server's). pyhang stays uid 0 when run as root, so files root
+// owns stay writable: dropping limits a bug, it does not make root nobody.
 #ifndef PYHANG_USERSPACE_COMMON_PRIVILEGES_H_
 #define PYHANG_USERSPACE_COMMON_PRIVILEGES_H_
 
@@ -25,6 +30,7 @@ namespace pyhang::privileges {
 enum Capability : int {
   kDacOverride = 1,         // write output files where root may
   kDacReadSearch = 2,       // read source and ELF files of any owner
+  kNetBindService = 10,     // a metrics port below 1024
   kSysPtrace = 19,          // read another process's memory and /proc entries
   kSysAdmin = 21,           // stands in for kBpf and kPerfmon on old kernels
   kSyslog = 34,             // kernel symbols' addresses in /proc/kallsyms
@@ -46,9 +52,11 @@ std::vector<Capability> Missing(std::initializer_list<Capability> needed);
 // "CAP_BPF and CAP_PERFMON".
 std::string Names(const std::vector<Capability>& capabilities);
 
-// Lowers the effective, permitted and inheritable sets to `keep` (those of
-// them the process has) and clears the ambient set. Irreversible; the
-// error says why capset refused.
+// Lowers the calling thread's effective, permitted and inheritable sets to
+// `keep` (those of them it has), clears the ambient set, lowers the bounding
+// set where it may (CAP_SETPCAP) and sets no_new_privs, so no exec regains
+// the rest. Threads started later inherit this; threads already running
+// keep theirs. Irreversible; the error says why capset refused.
 absl::Status KeepOnly(std::initializer_list<Capability> keep);
 
 // The effective set as a bit mask (bit N = capability N), for tests and logs.
