@@ -122,6 +122,26 @@ TEST_F(HangDetectorTest, KernelBlockedSinceReportsAtOnceWhenAttachingLate) {
   EXPECT_GE(events[0].finding.DurationSeconds(now_), 60.0);
 }
 
+// A thread that takes and waits for a lock many times a second (a new lock
+// each time, at the address the allocator hands back) is seen in the same
+// wait at every look; the CPU it used between looks says it woke and the
+// wait is a new one. Without that CPU, the same looks are one long wait.
+TEST_F(HangDetectorTest, AThreadThatWakesBetweenLooksStartsItsWaitOver) {
+  auto waking = [](int) {
+    ThreadObservation thread = Blocked(7, ThreadState::kLockWait, {Frame("start", "threading.py", 957, 0xc0de)});
+    thread.cpu_ns = kTick / 20;
+    return std::vector<ThreadObservation>{thread};
+  };
+  EXPECT_TRUE(StepFor(40, waking).empty());  // 10 s, twice the threshold
+  auto stuck = [](int) {
+    return std::vector<ThreadObservation>{Blocked(7, ThreadState::kLockWait, {Frame("start", "threading.py", 957, 0xc0de)})};
+  };
+  std::vector<FindingEvent> events = StepFor(22, stuck);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kLockWait);
+  EXPECT_LE(events[0].finding.DurationSeconds(now_), 5.75);  // from the last wake, not the first look
+}
+
 TEST_F(HangDetectorTest, TwoThreadsWaitingOnEachOthersLocksAreOneDeadlock) {
   LockRef a{0xa000, "_thread.lock", 0xa100};
   LockRef b{0xb000, "_thread.lock", 0xb100};

@@ -152,7 +152,15 @@ void HangDetector::UpdateBlockedStreak(const ThreadObservation& thread, bool sam
   bool gil_glimpse = key.empty() && absl::StartsWith(track->blocked_key, "gil_wait|") &&
                      thread.verdict.state == ThreadState::kRunning && !thread.holds_gil &&
                      same_stack_as_before;
-  if (gil_glimpse || key == track->blocked_key) return;
+  if (gil_glimpse) return;
+  // The same lock or fd at the same stack, yet the thread used CPU since the
+  // last look: it woke and blocked again (a lock that changes hands at a
+  // reused address, a socket that keeps getting data). That wait started
+  // over. A loop thread sleeping in a coroutine stays stalled however often
+  // it wakes, and a GIL waiter wakes by design: those go on.
+  const bool woke_since_last_look = thread.cpu_ns > 0 && (absl::StartsWith(key, "lock_wait|") ||
+                                                          absl::StartsWith(key, "io_wait|"));
+  if (key == track->blocked_key && !woke_since_last_look) return;
   track->blocked_key = key;
   track->blocked_since_ns = now_ns;
   // The kernel may know the thread blocked long before we looked.
