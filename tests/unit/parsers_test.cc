@@ -1,5 +1,14 @@
 // Parsers of /proc text, version strings, and the thread-state classifier.
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "gtest/gtest.h"
+#include "userspace/common/clock.h"
 #include "userspace/process/maps.h"
 #include "userspace/python/python_process.h"
 #include "userspace/python/python_version.h"
@@ -116,6 +125,63 @@ TEST(ParseSched, ReadsLastRunAndCpuTime) {
   EXPECT_EQ(thread.last_ran_sched_ns, 2076237449951u);
   EXPECT_EQ(thread.cpu_time_ns, 1304515u);
   EXPECT_FALSE(threads::ParseSched("nothing here", &thread));
+}
+
+TEST(SchedClock, PerCpuOffsetsKeepMonotonic) {
+  EXPECT_EQ(threads::SchedClock({std::nullopt, 100}).ToMonotonic(1000, 1), 1100u);
+  EXPECT_EQ(threads::SchedClock({std::nullopt, 100}).ToMonotonic(1000, 0), std::nullopt);
+  EXPECT_EQ(threads::SchedClock({5}).ToMonotonic(1000, 3), std::nullopt);
+  EXPECT_EQ(threads::SchedClock({5}).ToMonotonic(1000, -1), std::nullopt);
+}
+
+// A thread that blocks on each CPU in turn: the time it blocked, from its
+// exec_start through the measured clock of the CPU it ran on, is what its
+// own CLOCK_MONOTONIC said. (One offset for all CPUs is a second off on a
+// VM up for hours: steal time is left out of each CPU's clock apart.)
+TEST(SchedClock, BlockedSinceMatchesTheThreadsOwnClockOnEveryCpu) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  std::optional<threads::SchedClock> clock = threads::SchedClock::Measure();
+  ASSERT_TRUE(clock.has_value());
+  cpu_set_t after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(after), &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&allowed, &after)) << "Measure() did not restore the affinity";
+  int compared = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    int release[2];
+    ASSERT_EQ(pipe(release), 0);
+    std::atomic<int64_t> tid{0};
+    std::atomic<uint64_t> blocked_at{0};
+    std::thread blocker([&] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      sched_setaffinity(0, sizeof(one), &one);
+      tid = syscall(SYS_gettid);
+      blocked_at = MonotonicNowNs();
+      char byte;
+      // One block, no wakeups until released: exec_start stays at blocked_at.
+      (void)!read(release[0], &byte, 1);
+    });
+    while (blocked_at == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // asleep now
+    threads::KernelReadOptions options;
+    options.scheduler_times = true;
+    absl::StatusOr<threads::KernelThread> thread = threads::ReadKernelThread(getpid(), tid, options);
+    (void)!write(release[1], "x", 1);
+    blocker.join();
+    close(release[0]);
+    close(release[1]);
+    ASSERT_TRUE(thread.ok()) << thread.status();
+    ASSERT_EQ(thread->processor, cpu);
+    std::optional<uint64_t> since = clock->ToMonotonic(thread->last_ran_sched_ns, thread->processor);
+    ASSERT_TRUE(since.has_value()) << "cpu " << cpu;
+    int64_t error_ms = (static_cast<int64_t>(*since) - static_cast<int64_t>(blocked_at.load())) / 1000000;
+    EXPECT_LE(std::abs(error_ms), 20) << "cpu " << cpu;
+    ++compared;
+  }
+  EXPECT_GE(compared, 1);
 }
 
 threads::KernelThread Blocked(int64_t syscall, uint64_t arg0 = 0, uint64_t arg1 = 0) {

@@ -2,6 +2,9 @@
 
 #include <time.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "userspace/common/clock.h"
@@ -38,7 +41,6 @@ absl::StatusOr<std::unique_ptr<Monitor>> Monitor::Create(std::unique_ptr<python:
   auto monitor = std::unique_ptr<Monitor>(new Monitor(options, std::move(target)));
   monitor->locks_ = std::make_unique<LockInspector>(monitor->decoder());
   monitor->gil_ = GilRangeOf(monitor->decoder());
-  if (options.timings) monitor->sched_offset_ns_ = threads::SchedClockToMonotonicOffset();
   return monitor;
 }
 
@@ -71,7 +73,7 @@ std::optional<IoTarget> Monitor::DescribeIo(const threads::KernelThread& kernel,
   return IoTarget{fd, target_->target().DescribeFd(fd)};
 }
 
-void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
+void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out, std::optional<LastRan>* last_ran) {
   out->tid = py.tid;
   out->ns_tid = py.ns_tid;
   out->thread_id = py.thread_id;
@@ -88,8 +90,8 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
       out->cpu_ns = cpu - it->second;
     }
     cpu_time_ns_[py.tid] = cpu;
-    if (out->verdict.state != threads::ThreadState::kRunning && sched_offset_ns_ && kernel->last_ran_sched_ns) {
-      out->blocked_since_ns = static_cast<uint64_t>(static_cast<int64_t>(kernel->last_ran_sched_ns) + *sched_offset_ns_);
+    if (out->verdict.state != threads::ThreadState::kRunning && kernel->last_ran_sched_ns) {
+      *last_ran = LastRan{kernel->last_ran_sched_ns, kernel->processor};
     }
     out->io = DescribeIo(*kernel, out->verdict);
   }
@@ -98,6 +100,26 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out) {
   out->truncated = py.truncated;
   out->walk_error = std::move(py.walk_error);
   out->interpreter_id = py.interpreter_id;
+}
+
+void Monitor::SetBlockedSince(const std::vector<std::optional<LastRan>>& last_ran,
+                              ProcessObservation* observation) {
+  std::vector<int> cpus;
+  for (const std::optional<LastRan>& ran : last_ran) {
+    if (ran) cpus.push_back(ran->cpu);
+  }
+  if (cpus.empty()) return;
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  // Measured now, after the exec_starts were read (see SchedClock), on the
+  // CPUs they were read from.
+  std::optional<threads::SchedClock> clock = threads::SchedClock::Measure(cpus);
+  if (!clock) return;
+  for (size_t i = 0; i < last_ran.size(); ++i) {
+    if (!last_ran[i]) continue;
+    std::optional<uint64_t> since = clock->ToMonotonic(last_ran[i]->sched_ns, last_ran[i]->cpu);
+    if (since) observation->threads[i].blocked_since_ns = *since;
+  }
 }
 
 void Monitor::RefreshNames(const std::vector<python::PyThread>& threads) {
@@ -130,16 +152,20 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
     if (memory::IsTargetGone(status)) return python::ExitedError(pid());
   }
   RefreshNames(threads.python);
+  std::vector<std::optional<LastRan>> last_ran;  // parallel to observation.threads
   for (python::PyThread& thread : threads.python) {
     // No id at all: this build's tid lookup failed. An id that is not a
     // live OS thread is a thread that just ended.
     if (thread.tid == 0 && thread.ns_tid == 0) ++observation.python_threads_without_tid;
     if (thread.tid == 0 || !threads.tasks.contains(thread.tid)) continue;
     ThreadObservation out;
-    ObserveThread(thread, &out);
+    std::optional<LastRan> ran;
+    ObserveThread(thread, &out, &ran);
     if (out.holds_gil) observation.gil_holder_tid = out.tid;
     observation.threads.push_back(std::move(out));
+    last_ran.push_back(ran);
   }
+  SetBlockedSince(last_ran, &observation);
   // Forget CPU times of threads that ended, so the map stays bounded.
   for (auto it = cpu_time_ns_.begin(); it != cpu_time_ns_.end();) {
     if (threads.tasks.contains(it->first)) ++it; else cpu_time_ns_.erase(it++);

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -54,7 +55,15 @@ class Monitor {
   Monitor(const MonitorOptions& options, std::unique_ptr<python::PythonTarget> target)
       : options_(options), target_(std::move(target)) {}
 
-  void ObserveThread(python::PyThread& py, ThreadObservation* out);
+  // When a blocked thread last ran, as the kernel keeps it: the task clock
+  // of the CPU it ran on.
+  struct LastRan {
+    uint64_t sched_ns = 0;
+    int cpu = -1;
+  };
+  void ObserveThread(python::PyThread& py, ThreadObservation* out, std::optional<LastRan>* last_ran);
+  // Turns each thread's LastRan into its blocked_since_ns.
+  void SetBlockedSince(const std::vector<std::optional<LastRan>>& last_ran, ProcessObservation* observation);
   uint64_t ProgressFingerprint(const python::PyThread& py);
   void RefreshNames(const std::vector<python::PyThread>& threads);
   std::optional<IoTarget> DescribeIo(const threads::KernelThread& kernel, const threads::StateVerdict& verdict);
@@ -63,7 +72,6 @@ class Monitor {
   std::unique_ptr<python::PythonTarget> target_;
   std::unique_ptr<LockInspector> locks_;
   threads::GilRange gil_;
-  std::optional<int64_t> sched_offset_ns_;
   absl::flat_hash_map<int64_t, uint64_t> cpu_time_ns_;       // per tid, at the last look
   absl::flat_hash_map<uint64_t, std::string> names_;          // per pthread id
   uint64_t last_time_ns_ = 0;

@@ -1,6 +1,7 @@
 #include "absl/strings/string_view.h"
 #include "userspace/threads/kernel_thread.h"
 
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -120,9 +121,12 @@ bool ParseSched(absl::string_view text, KernelThread* thread) {
   return found;
 }
 
-std::optional<int64_t> SchedClockToMonotonicOffset() {
-  // The calling thread is running, so its exec_start is at most one tick
-  // old: the smallest of a few differences is the best estimate.
+namespace {
+
+// CLOCK_MONOTONIC minus this CPU's task clock, measured on the calling
+// thread: it is running, so its exec_start is at most a tick old, and the
+// smallest of a few differences is the best estimate.
+std::optional<int64_t> OffsetHere() {
   std::optional<int64_t> best;
   for (int i = 0; i < 3; ++i) {
     uint64_t now = MonotonicNowNs();
@@ -133,6 +137,41 @@ std::optional<int64_t> SchedClockToMonotonicOffset() {
     if (!best || offset < *best) best = offset;
   }
   return best;
+}
+
+}  // namespace
+
+std::optional<SchedClock> SchedClock::Measure(const std::vector<int>& cpus) {
+  cpu_set_t allowed;
+  if (::sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return std::nullopt;
+  std::vector<int> wanted = cpus;
+  if (wanted.empty()) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) wanted.push_back(cpu);
+  }
+  std::vector<std::optional<int64_t>> offsets;
+  bool any = false;
+  for (int cpu : wanted) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed)) continue;
+    if (static_cast<size_t>(cpu) < offsets.size() && offsets[cpu]) continue;  // listed twice
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    // Moving to the CPU switches this thread in there: exec_start is fresh.
+    if (::sched_setaffinity(0, sizeof(one), &one) != 0) continue;
+    std::optional<int64_t> offset = OffsetHere();
+    if (!offset) continue;
+    if (offsets.size() <= static_cast<size_t>(cpu)) offsets.resize(cpu + 1);
+    offsets[cpu] = offset;
+    any = true;
+  }
+  ::sched_setaffinity(0, sizeof(allowed), &allowed);
+  if (!any) return std::nullopt;
+  return SchedClock(std::move(offsets));
+}
+
+std::optional<uint64_t> SchedClock::ToMonotonic(uint64_t sched_ns, int cpu) const {
+  if (cpu < 0 || static_cast<size_t>(cpu) >= offset_by_cpu_.size() || !offset_by_cpu_[cpu]) return std::nullopt;
+  return static_cast<uint64_t>(static_cast<int64_t>(sched_ns) + *offset_by_cpu_[cpu]);
 }
 
 absl::StatusOr<KernelThread> ReadKernelThread(pid_t pid, int64_t tid,
