@@ -109,8 +109,6 @@ void Monitor::SetBlockedSince(const std::vector<std::optional<LastRan>>& last_ra
     if (ran) cpus.push_back(ran->cpu);
   }
   if (cpus.empty()) return;
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
   // Measured now, after the exec_starts were read (see SchedClock), on the
   // CPUs they were read from.
   std::optional<threads::SchedClock> clock = threads::SchedClock::Measure(cpus);

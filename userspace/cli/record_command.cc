@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -93,8 +92,7 @@ int RunRecord(const RecordArgs& args) {
                         /*native_symbols=*/false, args.native ? args.native_stack_bytes : 0};
   absl::StatusOr<std::unique_ptr<sampler::SampleSource>> source = CreateSource(request);
   if (!source.ok()) return ReportError(source.status());
-  DropUnneededPrivileges(absl::StartsWith((*source)->description(), "BPF") ? StillNeeded::kReadingAndBpf
-                                                                          : StillNeeded::kReading);
+  DropUnneededPrivileges((*source)->UsesBpf() ? StillNeeded::kReadingAndBpf : StillNeeded::kReading);
 
   profile::Profile profile;
   analysis::AggregatorOptions aggregation;

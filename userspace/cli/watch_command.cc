@@ -262,7 +262,7 @@ int RunWatch(const WatchArgs& args) {
   std::unique_ptr<collectors::WatchMetrics> metrics;
   if (metrics_address) {
     // A bounded label: which sampler, not its settings.
-    std::string sampler = absl::StartsWith((*source)->description(), "BPF") ? "bpf" : "procfs";
+    std::string sampler = (*source)->UsesBpf() ? "bpf" : "procfs";
     absl::StatusOr<std::unique_ptr<collectors::WatchMetrics>> created = collectors::WatchMetrics::Create(
         *metrics_address, args.pid, (*monitor)->process().runtime.version.ToString(), sampler);
     if (!created.ok()) return ReportError(created.status());

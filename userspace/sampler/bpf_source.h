@@ -47,6 +47,7 @@ class BpfSource : public SampleSource {
   std::string ThreadName(int64_t tid) override;
   SourceStats stats() const override;
   std::string description() const override;
+  bool UsesBpf() const override { return true; }
 
   const python::PythonProcess& process() const { return target_->process(); }
   BpfSampler& sampler() { return *sampler_; }

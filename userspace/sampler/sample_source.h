@@ -44,6 +44,8 @@ class SampleSource {
 
   virtual SourceStats stats() const = 0;
   virtual std::string description() const = 0;  // e.g. "BPF perf_event at 100 Hz"
+  // Whether its loop reads BPF maps (and so needs CAP_BPF and CAP_PERFMON).
+  virtual bool UsesBpf() const { return false; }
 };
 
 }  // namespace pyhang::sampler

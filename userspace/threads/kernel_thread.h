@@ -58,8 +58,9 @@ struct KernelThread {
 // out short by the IRQ and steal time in it, never long.
 class SchedClock {
  public:
-  // nullopt without /proc/thread-self/sched. `cpus`: the CPUs to measure
-  // (all this thread may run on, if empty); CPUs outside this thread's
+  // nullopt without /proc/thread-self/sched. `cpus`: the CPUs to measure,
+  // each once however often listed (all this thread may run on, if empty);
+  // CPUs outside this thread's
   // affinity (a cpuset) stay unmeasured.
   static std::optional<SchedClock> Measure(const std::vector<int>& cpus = {});
 
