@@ -217,6 +217,18 @@ struct pyhang_py_offsets {
   __s32 type_base;                 /* PyTypeObject.tp_base */
   __s32 type_dict;                 /* PyTypeObject.tp_dict */
   __s32 list_allocated;            /* PyListObject.allocated */
+
+  /* the exception a thread is handling, sys.exc_info() (userspace only) */
+  __s32 tstate_exc_info;           /* PyThreadState.exc_info (_PyErr_StackItem*) */
+  __s32 stackitem_exc_value;       /* _PyErr_StackItem.exc_value */
+  __s32 stackitem_previous;        /* _PyErr_StackItem.previous_item */
+  __s32 exception_context;         /* PyBaseExceptionObject.context (__context__) */
+  __s32 exception_cause;           /* PyBaseExceptionObject.cause (__cause__) */
+  __s32 exception_suppress_context;/* char __suppress_context__ */
+  __s32 oserror_errno;             /* PyOSErrorObject.myerrno */
+  __s32 oserror_strerror;          /* PyOSErrorObject.strerror */
+  __s32 oserror_filename;          /* PyOSErrorObject.filename */
+  __s32 oserror_filename2;         /* PyOSErrorObject.filename2 */
 };
 
 /* ------------------------------------------------------------------------

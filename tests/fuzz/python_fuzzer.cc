@@ -33,6 +33,7 @@
 #include "tests/unit/fake_python.h"
 #include "userspace/python/code_cache.h"
 #include "userspace/python/decoder.h"
+#include "userspace/python/exception_reader.h"
 #include "userspace/python/value_reader.h"
 
 namespace {
@@ -256,6 +257,7 @@ void Decode(Image& image) {
   options.walk.max_depth = kMaxDepth;
   options.locals = true;
   options.globals = true;
+  options.exceptions = true;
   absl::StatusOr<std::vector<PyThread>> threads = decoder.ReadThreads(options, image.tasks);
   if (!threads.ok()) return;
   FUZZ_CHECK(threads->size() <= pyhang::python::ThreadList::kMaxThreads);
@@ -263,6 +265,13 @@ void Decode(Image& image) {
     FUZZ_CHECK(thread.frames.size() <= kMaxDepth);
     FUZZ_CHECK(IsUtf8(thread.name));
     for (const PyFrame& frame : thread.frames) CheckFrame(frame, options.repr);
+    if (thread.handling) {
+      FUZZ_CHECK(thread.handling->chain.size() <= pyhang::python::ExceptionReader::kMaxChain);
+      for (const auto& link : thread.handling->chain) {
+        FUZZ_CHECK(pyhang::python::CodePoints(link.message) <= options.repr.max_repr + 3);
+        FUZZ_CHECK(link.type.size() <= 5 * options.repr.max_string + 1);  // tp_name, and __module__ in UTF-8
+      }
+    }
   }
   decoder.codes().BeginEpoch();
   absl::StatusOr<std::vector<PyThread>> again = decoder.ReadThreads(options, image.tasks);

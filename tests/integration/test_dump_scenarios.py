@@ -62,6 +62,13 @@ class Run:
     def label(self):
         return "%s (%s)" % (self.interpreter.label, self.interpreter.where())
 
+    def host_tid(self, ns_tid):
+        """The host's id of a thread id the workload reported (its namespace's)."""
+        for host, ns in self.ns_of_host.items():
+            if ns == ns_tid:
+                return host
+        return ns_tid
+
     @property
     def version(self):
         return tuple(self.truth["version_info"][:2])
@@ -277,6 +284,36 @@ def limited(problems):
     if len(problems) <= MAX_PROBLEMS:
         return problems
     return problems[:MAX_PROBLEMS] + ["... and %d more" % (len(problems) - MAX_PROBLEMS)]
+
+
+def handling_line(link):
+    """traceback's last line for a dump's exception link."""
+    message = link.get("message")
+    return "%s: %s" % (link.get("type"), message) if message else link.get("type")
+
+
+def handling_problems(tid, thread, truth):
+    """A dump thread's `handling` against the workload's chain_of()."""
+    if thread is None:
+        return ["thread %s (handling %s) is missing from the dump" % (tid, truth["links"][0]["line"])]
+    got = thread.get("handling")
+    if not got:
+        return ["thread %s: no `handling`, the thread handles %s" % (tid, truth["links"][0]["line"])]
+    links = [dict(got, relation=None)] + list(got.get("chain") or [])
+    problems = []
+    if len(links) != len(truth["links"]):
+        problems.append("thread %s: %d exceptions in the chain, traceback has %d" % (
+            tid, len(links), len(truth["links"])))
+    for index, (have, want) in enumerate(zip(links, truth["links"])):
+        seen = (have.get("relation"), handling_line(have), have.get("address"))
+        wanted = (want["relation"], want["line"], want["address"])
+        if seen != wanted:
+            problems.append("thread %s link #%d: dump %r, traceback %r" % (tid, index, seen, wanted))
+    if got.get("cycle_to") != truth["cycle_to"]:
+        problems.append("thread %s: cycle_to %r, expected %r" % (tid, got.get("cycle_to"), truth["cycle_to"]))
+    if bool(got.get("cut")) != truth["cut"]:
+        problems.append("thread %s: cut %r, expected %r" % (tid, got.get("cut"), truth["cut"]))
+    return problems
 
 
 class DumpScenarioTest(unittest.TestCase):
@@ -719,6 +756,42 @@ class DumpScenarioTest(unittest.TestCase):
                             name, globals_shown.get(name), want, sorted(globals_shown)))
                 self.fail_with(run, "locals of %s in thread %d" % (expected["function"],
                                                                   expected["tid"]), problems)
+
+    # --- handled exceptions ----------------------------------------------------
+
+    def test_handled_exceptions(self):
+        """Each thread inside an `except` block shows the exception it handles
+        and its chain as traceback prints them (the workload's own
+        format_exception_only() of sys.exc_info() and its __cause__/__context__
+        links, by id()): an OSError with errno and file name, a KeyError, args
+        tuples, non-ASCII text, `raise ... from`, a cyclic context chain, a
+        100-link chain cut at 16. Where sys._current_exceptions() exists
+        (3.10+), every other thread agrees with it too, none included."""
+        for run in self.runs():
+            with self.for_interpreter(run):
+                dump = self.dump_of(run)
+                by_tid = {t.get("tid"): t for t in dump.get("threads", [])}
+                problems = []
+                expected = run.truth.get("exceptions") or {}
+                if len(expected) != 5:
+                    problems.append("workload problem: %d handler threads reported, expected 5" % len(expected))
+                text = run.results[self.KEYS["text"]].stdout.decode("utf-8", "replace")
+                for ns_tid, truth in sorted(expected.items()):
+                    tid = run.host_tid(int(ns_tid))
+                    problems += handling_problems(tid, by_tid.get(tid), truth)
+                    if "    handling %s\n" % truth["links"][0]["line"] not in text:
+                        problems.append("thread %s: text dump lacks 'handling %s'" % (
+                            tid, truth["links"][0]["line"]))
+                current = run.truth.get("current_exceptions")
+                if current is not None:
+                    for ns_tid, line in sorted(current.items()):
+                        tid = run.host_tid(int(ns_tid))
+                        got = (by_tid.get(tid) or {}).get("handling")
+                        shown = handling_line(got) if got else None
+                        if tid in by_tid and shown != line:
+                            problems.append("thread %s: dump handles %r, sys._current_exceptions() %r" % (
+                                tid, shown, line))
+                self.fail_with(run, "handled exceptions", problems)
 
     # --- text output ---------------------------------------------------------
 

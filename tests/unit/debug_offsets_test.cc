@@ -52,6 +52,15 @@ TEST_P(DebugOffsetsTest, RealRecordGivesTheTargetsOffsets) {
   EXPECT_EQ(offsets.gil_locked, 16);
   EXPECT_EQ(offsets.gil_last_holder, 8);
   EXPECT_EQ(offsets.unicode_compact_data, 56);
+  // The exception stack: 3.14 from the table (unpublished), 3.15 derived
+  // from current_exception as CPython's own reader derives it.
+  if (minor() == 15) {
+    EXPECT_EQ(offsets.tstate_exc_info, static_cast<int32_t>(published()["thread_state.current_exception"]) + 8);
+  } else {
+    EXPECT_EQ(offsets.tstate_exc_info, 120);
+  }
+  EXPECT_EQ(offsets.stackitem_exc_value, 0);
+  EXPECT_EQ(offsets.stackitem_previous, 8);
 }
 
 TEST_P(DebugOffsetsTest, LayoutDriftInsideAMinorVersionIsFollowed) {

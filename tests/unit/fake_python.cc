@@ -277,6 +277,41 @@ uint64_t FakePython::RLock(uint64_t owner, uint64_t count) {
   return lock;
 }
 
+uint64_t FakePython::ExceptionType(const char* name, uint64_t base) {
+  constexpr uint64_t kTpFlagsBaseExcSubclass = 1ull << 30;
+  uint64_t type = Type(name);
+  PutU64(type + offsets().type_flags, kTpFlagsBaseExcSubclass);
+  PutU64(type + offsets().type_base, base);
+  return type;
+}
+
+uint64_t FakePython::Exception(uint64_t type, const std::vector<uint64_t>& args) {
+  uint64_t exception = Allocate(128);
+  PutU64(exception + offsets().object_type, type);
+  PutU64(exception + offsets().exception_args, Tuple(args));
+  return exception;
+}
+
+void FakePython::SetCause(uint64_t exception, uint64_t cause) {
+  PutU64(exception + offsets().exception_cause, cause);
+  PutU8(exception + offsets().exception_suppress_context, 1);  // as `raise ... from` sets it
+}
+
+void FakePython::SetContext(uint64_t exception, uint64_t context) {
+  PutU64(exception + offsets().exception_context, context);
+}
+
+uint64_t FakePython::HandleException(uint64_t tstate, uint64_t exception) {
+  const python::PyOffsets& o = offsets();
+  uint64_t item = Allocate(32);
+  uint64_t below = 0;
+  reader_.Read(tstate + o.tstate_exc_info, absl::MakeSpan(reinterpret_cast<std::byte*>(&below), 8)).IgnoreError();
+  PutU64(item + o.stackitem_exc_value, exception);
+  PutU64(item + o.stackitem_previous, below);
+  PutU64(tstate + o.tstate_exc_info, item);
+  return item;
+}
+
 uint64_t FakePython::AddThread(uint64_t thread_id, int64_t native_id) {
   const python::PyOffsets& o = offsets();
   uint64_t tstate = Allocate(1024);

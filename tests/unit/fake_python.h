@@ -53,6 +53,15 @@ class FakePython {
   // A _thread.lock, and a _thread.RLock held `count` times by `owner` (a
   // thread id; 0: free), with the fields this version's locks have.
   uint64_t Lock(bool locked);
+  // A class deriving from BaseException (`base` its tp_base, 0 for none),
+  // an instance with `args`, and its __cause__ / __context__.
+  uint64_t ExceptionType(const char* name, uint64_t base = 0);
+  uint64_t Exception(uint64_t type, const std::vector<uint64_t>& args);
+  void SetCause(uint64_t exception, uint64_t cause);
+  void SetContext(uint64_t exception, uint64_t context);
+  // Puts one item holding `exception` on the thread's exception stack, as
+  // an `except` block does; returns the item.
+  uint64_t HandleException(uint64_t tstate, uint64_t exception);
   uint64_t RLock(uint64_t owner, uint64_t count);
 
   // Runtime scaffolding: _PyRuntime, one interpreter, thread states, frames.

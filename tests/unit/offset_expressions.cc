@@ -211,6 +211,24 @@ std::vector<FieldTruth> Locks() {
   };
 }
 
+// The exception a thread handles (sys.exc_info()) and its chain.
+std::vector<FieldTruth> Exceptions() {
+  constexpr char kException[] = "PyBaseExceptionObject";
+  constexpr char kOsError[] = "PyOSErrorObject";
+  return {
+      {FIELD(tstate_exc_info), {All(O(kTstate, "exc_info"))}},
+      {FIELD(stackitem_exc_value), {All(O("_PyErr_StackItem", "exc_value"))}},
+      {FIELD(stackitem_previous), {All(O("_PyErr_StackItem", "previous_item"))}},
+      {FIELD(exception_context), {All(O(kException, "context"))}},
+      {FIELD(exception_cause), {All(O(kException, "cause"))}},
+      {FIELD(exception_suppress_context), {All(O(kException, "suppress_context"))}},
+      {FIELD(oserror_errno), {All(O(kOsError, "myerrno"))}},
+      {FIELD(oserror_strerror), {All(O(kOsError, "strerror"))}},
+      {FIELD(oserror_filename), {All(O(kOsError, "filename"))}},
+      {FIELD(oserror_filename2), {All(O(kOsError, "filename2"))}},
+  };
+}
+
 #undef FIELD
 
 }  // namespace
@@ -229,7 +247,7 @@ bool FieldTruth::IsAbsent(int64_t value) const {
 const std::vector<FieldTruth>& FieldTruths() {
   static const std::vector<FieldTruth>* truths = [] {
     auto* all = new std::vector<FieldTruth>();
-    for (auto part : {RuntimeAndInterpreter, ThreadState, Frames, Code, Objects, Locks, Values}) {
+    for (auto part : {RuntimeAndInterpreter, ThreadState, Frames, Code, Objects, Locks, Values, Exceptions}) {
       std::vector<FieldTruth> fields = part();
       all->insert(all->end(), fields.begin(), fields.end());
     }

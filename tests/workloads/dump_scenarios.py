@@ -30,6 +30,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 
 sys.dont_write_bytecode = True  # never leave __pycache__ in the source tree
 
@@ -396,6 +397,120 @@ def hold_locals(gate):
     gate.acquire()
 
 
+# --- threads handling exceptions: dump shows what each one handles ----------
+
+EXCEPTION_TRUTH = {}  # native tid -> the handled exception's chain, as traceback sees it
+CHAIN_CUT = 16        # links pyhang shows (ExceptionReader::kMaxChain)
+
+
+class AppError(Exception):
+    pass
+
+
+def exception_line(error):
+    return traceback.format_exception_only(type(error), error)[-1].rstrip("\n")
+
+
+def chain_of(error):
+    """The chain traceback prints under `error`: __cause__, else __context__
+    unless suppressed; a link seen before ends it as a cycle."""
+    links, seen, relation = [], [], None
+    while error is not None and len(links) < CHAIN_CUT + 1:
+        if any(error is other for other in seen):
+            return {"links": links, "cycle_to": id(error), "cut": False}
+        seen.append(error)
+        links.append({"relation": relation, "line": exception_line(error), "address": id(error)})
+        if error.__cause__ is not None:
+            error, relation = error.__cause__, "cause"
+        elif not error.__suppress_context__:
+            error, relation = error.__context__, "context"
+        else:
+            error = None
+    cut = len(links) > CHAIN_CUT
+    return {"links": links[:CHAIN_CUT], "cycle_to": None, "cut": cut}
+
+
+def handle_and_block(gate):
+    EXCEPTION_TRUTH[threading.get_native_id()] = chain_of(sys.exc_info()[1])
+    gate.acquire()
+
+
+def refused_connection(gate):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there now
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+    except ConnectionRefusedError:
+        handle_and_block(gate)
+
+
+def missing_file(gate):
+    try:
+        open("/nonexistent-pyhang/config.toml")
+    except FileNotFoundError:
+        handle_and_block(gate)
+
+
+def chained_exceptions(gate):
+    try:
+        try:
+            {}["missing-key"]
+        except KeyError as error:
+            raise AppError("wrapper", 3) from error
+    except AppError:
+        try:
+            raise ValueError("raised while handling ü")
+        except ValueError:
+            handle_and_block(gate)
+
+
+def cyclic_context(gate):
+    first, second = RuntimeError("first"), RuntimeError("second")
+    lines = [exception_line(first), exception_line(second)]
+    try:
+        raise first
+    except RuntimeError:
+        # Linked only now, and nothing raised after: on 3.8-3.10 an exception
+        # raised while a cyclic chain is handled makes CPython loop forever
+        # looking for the new exception in the chain.
+        first.__context__, second.__context__ = second, first
+        EXCEPTION_TRUTH[threading.get_native_id()] = {
+            "links": [{"relation": None, "line": lines[0], "address": id(first)},
+                      {"relation": "context", "line": lines[1], "address": id(second)}],
+            "cycle_to": id(first), "cut": False}
+        gate.acquire()
+
+
+def long_chain(gate):
+    error = LookupError("link 0")
+    for number in range(1, 100):
+        link = LookupError("link %d" % number)
+        link.__context__ = error
+        error = link
+    try:
+        raise error
+    except LookupError:
+        handle_and_block(gate)
+
+
+def current_exceptions(by_ident):
+    """sys._current_exceptions() (3.10+) by native tid: each thread's handled
+    exception's line, or None."""
+    current = getattr(sys, "_current_exceptions", None)
+    if current is None:
+        return None
+    lines = {}
+    for ident, value in current().items():
+        if isinstance(value, tuple):  # 3.10, 3.11: (type, value, traceback)
+            value = value[1]
+        thread = by_ident.get(ident)
+        if thread is not None:
+            lines[str(thread.native_id)] = None if value is None else exception_line(value)
+    return lines
+
+
 # --- the busy thread, started by the recorder just before it exits ---------
 
 def spin():
@@ -508,6 +623,8 @@ def record(truth_path, main_states):
         truth["threads"] = threads
         truth["tasks"] = other_tasks(-1)
         truth["locals"] = dict(LOCALS_TRUTH)
+        truth["exceptions"] = {str(tid): chain for tid, chain in EXCEPTION_TRUTH.items()}
+        truth["current_exceptions"] = current_exceptions(by_ident)
         busy = threading.Thread(target=spin, name="busy-spin", daemon=True)
         busy.start()
         truth["busy"] = {"tid": busy.native_id, "name": busy.name, "function": "spin",
@@ -568,6 +685,10 @@ def main():
     spawn("joiner", "state", LOCK_WAIT, joiner, SPAWNED[0][0])
     spawn("pauser", "state", ["sleep"], pauser)
     spawn("locals-holder", "locals", LOCK_WAIT, hold_locals, new_gate())
+    for name, handler in (("refused", refused_connection), ("missing-file", missing_file),
+                          ("chained", chained_exceptions), ("cyclic-context", cyclic_context),
+                          ("long-chain", long_chain)):
+        spawn("handling-" + name, "exception", LOCK_WAIT, handler, new_gate())
 
     forever = threading.Event()
     threading.Thread(target=record, args=(truth_path, LOCK_WAIT), name="recorder",

@@ -96,6 +96,7 @@ void Monitor::ObserveThread(python::PyThread& py, ThreadObservation* out, std::o
     out->io = DescribeIo(*kernel, out->verdict);
   }
   if (options_.timings) out->progress_fingerprint = ProgressFingerprint(py);
+  out->handling = std::move(py.handling);
   out->frames = std::move(py.frames);
   out->truncated = py.truncated;
   out->walk_error = std::move(py.walk_error);
@@ -145,6 +146,7 @@ absl::StatusOr<ProcessObservation> Monitor::Observe() {
   decode.locals = options_.locals;
   decode.globals = options_.globals;
   decode.repr = options_.repr;
+  decode.exceptions = true;
   for (python::PyThread& thread : threads.python) {
     absl::Status status = decoder().ReadStack(thread.tstate_address, decode, &thread);
     if (memory::IsTargetGone(status)) return python::ExitedError(pid());

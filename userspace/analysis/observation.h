@@ -57,6 +57,7 @@ struct ThreadObservation {
   // blocked thread: when it blocked); 0 if unknown.
   uint64_t blocked_since_ns = 0;
   bool holds_gil = false;
+  std::optional<python::HandledException> handling;  // the exception it is handling
   uint64_t cpu_ns = 0;  // CPU time used since the previous observation
   std::vector<python::PyFrame> frames;  // innermost first
   bool truncated = false;               // the walk stopped at the depth cap

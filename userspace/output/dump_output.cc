@@ -5,6 +5,7 @@
 #include "userspace/core/core_file.h"
 #include "userspace/output/source_lines.h"
 #include "userspace/output/text_escape.h"
+#include "userspace/python/exception_reader.h"
 #include "userspace/python/thread_list.h"
 
 namespace pyhang::output {
@@ -80,6 +81,26 @@ void AppendWaitDetail(const snapshot::ProcessSnapshot& snapshot, const snapshot:
   }
 }
 
+// "handling ConnectionRefusedError: [Errno 111] Connection refused" and
+// where that exception came from, as traceback would print the chain.
+void AppendHandling(const python::HandledException& handling, std::string* out) {
+  for (size_t i = 0; i < handling.chain.size(); ++i) {
+    const python::PyExceptionLink& link = handling.chain[i];
+    const char* lead = link.relation == python::ExceptionRelation::kCause     ? "        raised from "
+                       : link.relation == python::ExceptionRelation::kContext ? "        raised while handling "
+                                                                              : "    handling ";
+    absl::StrAppend(out, lead, TerminalSafe(python::ExceptionLine(link)), "\n");
+  }
+  if (handling.cycle && handling.cycle_to < handling.chain.size()) {
+    absl::StrAppend(out, "        ... and back to ", TerminalSafe(handling.chain[handling.cycle_to].type),
+                    absl::StrFormat(" at 0x%x", handling.chain[handling.cycle_to].address),
+                    ": the exception chain is a cycle\n");
+  }
+  if (handling.cut) {
+    absl::StrAppend(out, "        ... (the chain goes on: cut after ", handling.chain.size(), " exceptions)\n");
+  }
+}
+
 std::string NativeFrameText(const python::PyFrame& frame) {
   std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : TerminalSafe(frame.function);
   return frame.module.empty() ? name : absl::StrCat(name, " (", TerminalSafe(frame.module), ")");
@@ -115,6 +136,7 @@ void AppendThread(const snapshot::ProcessSnapshot& snapshot, const snapshot::Thr
   const ThreadObservation& thread = entry.thread;
   absl::StrAppend(out, ThreadHeader(entry), "\n");
   AppendWaitDetail(snapshot, entry, out);
+  if (thread.handling) AppendHandling(*thread.handling, out);
   bool python_frames = false;
   for (const python::PyFrame& frame : thread.frames) {
     if (frame.kind == python::FrameKind::kKernel) {
@@ -331,6 +353,37 @@ ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals,
 
 namespace {
 
+const char* RelationName(python::ExceptionRelation relation) {
+  switch (relation) {
+    case python::ExceptionRelation::kCause: return "cause";
+    case python::ExceptionRelation::kContext: return "context";
+    case python::ExceptionRelation::kHandled: break;
+  }
+  return "handled";
+}
+
+ordered_json ExceptionLinkJson(const python::PyExceptionLink& link) {
+  ordered_json item;
+  if (link.relation != python::ExceptionRelation::kHandled) item["relation"] = RelationName(link.relation);
+  item["type"] = link.type;
+  item["message"] = link.message;
+  item["address"] = link.address;
+  return item;
+}
+
+// {"type", "message", "address", "chain": [{"relation", ...}], "cycle_to"?, "cut"?}
+ordered_json HandlingJson(const python::HandledException& handling) {
+  ordered_json item = handling.chain.empty() ? ordered_json::object() : ExceptionLinkJson(handling.chain[0]);
+  ordered_json chain = ordered_json::array();
+  for (size_t i = 1; i < handling.chain.size(); ++i) chain.push_back(ExceptionLinkJson(handling.chain[i]));
+  item["chain"] = std::move(chain);
+  if (handling.cycle && handling.cycle_to < handling.chain.size()) {
+    item["cycle_to"] = handling.chain[handling.cycle_to].address;
+  }
+  if (handling.cut) item["cut"] = true;
+  return item;
+}
+
 ordered_json ThreadJson(const snapshot::ProcessSnapshot& snapshot, const snapshot::ThreadSnapshot& entry,
                         const DumpFormatOptions& options) {
   const ThreadObservation& thread = entry.thread;
@@ -355,6 +408,7 @@ ordered_json ThreadJson(const snapshot::ProcessSnapshot& snapshot, const snapsho
   }
   if (!thread.holds.empty()) item["holds"] = HoldsJson(thread.holds);
   if (thread.io) item["io"] = {{"fd", thread.io->fd}, {"description", thread.io->description}};
+  if (thread.handling) item["handling"] = HandlingJson(*thread.handling);
   item["frames"] = FramesJson(thread.frames, options.locals, options.native, options.globals);
   if (thread.truncated) item["truncated"] = true;
   if (!thread.walk_error.empty()) item["walk_error"] = thread.walk_error;

@@ -131,6 +131,7 @@ constexpr FieldUse kUses[] = {
     {"thread_state.native_thread_id", &PyOffsets::tstate_native_thread_id, 8},
     {"thread_state.status", &PyOffsets::tstate_status, 4},
     {"thread_state.holds_gil", &PyOffsets::tstate_holds_gil, 4},
+    {"err_stackitem.exc_value", &PyOffsets::stackitem_exc_value, 8},
     {"interpreter_frame.previous", &PyOffsets::frame_previous, 8},
     {"interpreter_frame.executable", &PyOffsets::frame_code, 8},
     {"interpreter_frame.instr_ptr", &PyOffsets::frame_instr, 8},
@@ -237,6 +238,18 @@ absl::Status ApplyDerived(const absl::flat_hash_map<std::string, Slot>& slots, c
     offsets->gil_locked = static_cast<int32_t>(*locked - *gil);
     offsets->gil_last_holder = static_cast<int32_t>(*holder - *gil);
   }
+  // The thread's exception stack (3.15): CPython's own reader takes
+  // exc_info as the word after current_exception, and previous_item as the
+  // word after exc_value (_PyRemoteDebug_ValidateDebugOffsetsLayout).
+  if (std::optional<uint64_t> current = value("thread_state.current_exception")) {
+    uint64_t tstate_size = struct_size("thread_state.current_exception");
+    if (!FitsIn(*current + 8, 8, tstate_size)) {
+      return Malformed(absl::StrFormat("thread_state.current_exception = %u: no exc_info after it (size %u)",
+                                       *current, tstate_size));
+    }
+    offsets->tstate_exc_info = static_cast<int32_t>(*current + 8);
+  }
+  if (Has(offsets->stackitem_exc_value)) offsets->stackitem_previous = offsets->stackitem_exc_value + 8;
   // A compact str's data follows PyCompactUnicodeObject (3.15 publishes its
   // size; before, it is two words past the ASCII header: utf8_length, utf8).
   // Both headers start a PyUnicodeObject, so they cannot be larger.

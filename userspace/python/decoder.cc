@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "userspace/common/log.h"
 #include "userspace/common/status_macros.h"
+#include "userspace/python/exception_reader.h"
 #include "userspace/python/native_tid.h"
 
 namespace pyhang::python {
@@ -43,6 +44,16 @@ absl::Status Decoder::ReadStack(uint64_t tstate, const DecodeOptions& options, P
       if (!status.ok()) LOG_DEBUG("globals of ", frame->qualname, ": ", status.message());
     }
     thread->frames.push_back(*std::move(frame));
+  }
+  if (options.exceptions) {
+    absl::StatusOr<std::optional<HandledException>> handling =
+        ExceptionReader(objects_, options.repr).Read(tstate);
+    if (memory::IsTargetGone(handling.status())) return handling.status();
+    if (handling.ok()) {
+      thread->handling = *std::move(handling);
+    } else {
+      LOG_DEBUG("exception of thread state ", tstate, ": ", handling.status().message());
+    }
   }
   return absl::OkStatus();
 }

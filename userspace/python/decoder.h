@@ -36,6 +36,8 @@ struct DecodeOptions {
   bool globals = false;  // the module-level names each frame's code reads
   ReprLimits repr;
   bool thread_names = true;
+  // The exception each thread is handling (PyThread::handling).
+  bool exceptions = false;
 };
 
 class Decoder {
@@ -55,7 +57,8 @@ class Decoder {
   // thread states with ids, tids and GIL ownership but no frames or names
   // (`cut`: ThreadList's cap left some out);
   absl::StatusOr<std::vector<PyThread>> ListThreads(const TaskIds& tasks, bool* cut = nullptr);
-  // the stack of one thread state (fills frames, truncated, walk_error);
+  // the stack of one thread state (fills frames, truncated, walk_error,
+  // and with DecodeOptions::exceptions, handling);
   absl::Status ReadStack(uint64_t tstate, const DecodeOptions& options, PyThread* thread);
   // threading's names of all interpreters' threads, by pthread id.
   absl::flat_hash_map<uint64_t, std::string> ReadThreadNames();

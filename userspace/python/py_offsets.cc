@@ -34,6 +34,33 @@ void ValueFields(PyOffsets* o) {
   o->list_allocated = 32;        // PyListObject.allocated
 }
 
+// The exception objects a handled exception's chain is read from, from 3.11
+// on (3.11 added PyBaseExceptionObject.notes before traceback; the 3.8-3.10
+// layout is 8 bytes shorter, see ExceptionFieldsBefore311).
+void ExceptionFields(PyOffsets* o) {
+  o->stackitem_exc_value = 0;    // _PyErr_StackItem.exc_value
+  o->stackitem_previous = 8;     // _PyErr_StackItem.previous_item
+  o->exception_context = 48;     // PyBaseExceptionObject.context
+  o->exception_cause = 56;       // PyBaseExceptionObject.cause
+  o->exception_suppress_context = 64;  // PyBaseExceptionObject.suppress_context
+  o->oserror_errno = 72;         // PyOSErrorObject.myerrno
+  o->oserror_strerror = 80;      // PyOSErrorObject.strerror
+  o->oserror_filename = 88;      // PyOSErrorObject.filename
+  o->oserror_filename2 = 96;     // PyOSErrorObject.filename2
+}
+
+void ExceptionFieldsBefore311(PyOffsets* o) {
+  o->stackitem_exc_value = 8;    // _PyErr_StackItem.exc_value (after exc_type)
+  o->stackitem_previous = 24;    // _PyErr_StackItem.previous_item (after exc_traceback)
+  o->exception_context = 40;     // PyBaseExceptionObject.context
+  o->exception_cause = 48;       // PyBaseExceptionObject.cause
+  o->exception_suppress_context = 56;  // PyBaseExceptionObject.suppress_context
+  o->oserror_errno = 64;         // PyOSErrorObject.myerrno
+  o->oserror_strerror = 72;      // PyOSErrorObject.strerror
+  o->oserror_filename = 80;      // PyOSErrorObject.filename
+  o->oserror_filename2 = 88;     // PyOSErrorObject.filename2
+}
+
 // Fields that have not moved in 3.8-3.13.
 PyOffsets Common() {
   PyOffsets o = AllAbsent();
@@ -95,6 +122,8 @@ PyOffsets Python38() {
 
   o.tstate_frame = 24;                // PyThreadState.frame
   o.tstate_thread_id = 176;           // PyThreadState.thread_id
+  o.tstate_exc_info = 144;            // PyThreadState.exc_info
+  ExceptionFieldsBefore311(&o);
 
   o.frame_previous = 24;              // PyFrameObject.f_back
   o.frame_code = 32;                  // PyFrameObject.f_code
@@ -185,6 +214,8 @@ PyOffsets Python311() {
   o.cframe_current_frame = 8;         // _PyCFrame.current_frame
   o.tstate_thread_id = 152;           // PyThreadState.thread_id
   o.tstate_native_thread_id = 160;    // PyThreadState.native_thread_id
+  o.tstate_exc_info = 120;            // PyThreadState.exc_info
+  ExceptionFields(&o);
 
   o.frame_globals = 8;                // _PyInterpreterFrame.f_globals
   o.frame_code = 32;                  // _PyInterpreterFrame.f_code
@@ -243,6 +274,7 @@ PyOffsets Python312() {
   o.tstate_status = 24;               // PyThreadState._status
   o.tstate_thread_id = 136;           // PyThreadState.thread_id
   o.tstate_native_thread_id = 144;    // PyThreadState.native_thread_id
+  o.tstate_exc_info = 104;            // PyThreadState.exc_info
 
   o.frame_code = 0;                   // _PyInterpreterFrame.f_code
   o.frame_previous = 8;               // _PyInterpreterFrame.previous
@@ -288,6 +320,7 @@ PyOffsets Python313() {
   o.tstate_state = 40;                // PyThreadState.state
   o.tstate_thread_id = 152;           // PyThreadState.thread_id
   o.tstate_native_thread_id = 160;    // PyThreadState.native_thread_id
+  o.tstate_exc_info = 120;            // PyThreadState.exc_info
 
   o.code_firsttraceable = 184;        // _co_firsttraceable
   o.code_adaptive = 200;              // co_code_adaptive
@@ -322,6 +355,10 @@ PyOffsets Python314() {
   o.runtime_tss_key = 2336;           // _PyRuntime.autoTSSkey
   o.tstate_holds_gil = 36;            // PyThreadState.holds_gil
   o.tstate_state = 44;                // PyThreadState.state
+  // Not published in 3.14's _Py_DebugOffsets; before the fields that
+  // drifted in 3.14 patch releases (those were appended at the end).
+  o.tstate_exc_info = 120;            // PyThreadState.exc_info
+  ExceptionFields(&o);
 
   o.frame_globals = 24;               // _PyInterpreterFrame.f_globals
   o.frame_size = 88;                  // sizeof(_PyInterpreterFrame)
@@ -363,6 +400,11 @@ PyOffsets Python315() {
   o.runtime_tss_key = PYHANG_ABSENT;  // autoTSSkey is gone: thread-local _Py_tss_gilstate
   o.tstate_holds_gil = PYHANG_ABSENT; // published (thread_state.holds_gil)
   o.tstate_state = 48;                // PyThreadState.state
+  // 3.15 publishes current_exception and err_stackitem.exc_value; exc_info
+  // follows current_exception (debug_offsets.cc derives both).
+  o.tstate_exc_info = PYHANG_ABSENT;
+  o.stackitem_exc_value = PYHANG_ABSENT;
+  o.stackitem_previous = PYHANG_ABSENT;
   o.type_dictoffset = PYHANG_ABSENT;  // published (type_object.tp_dictoffset)
   o.type_basicsize = PYHANG_ABSENT;   // published
   o.heaptype_cached_keys = PYHANG_ABSENT;  // published

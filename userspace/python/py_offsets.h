@@ -16,7 +16,7 @@ namespace pyhang::python {
 
 using PyOffsets = pyhang_py_offsets;
 
-static_assert(sizeof(PyOffsets) == 400, "ABI record changed size: update both sides");
+static_assert(sizeof(PyOffsets) == 440, "ABI record changed size: update both sides");
 static_assert(offsetof(PyOffsets, runtime_interpreters_head) == 20, "ABI layout changed");
 
 inline bool Has(int32_t offset) { return offset != PYHANG_ABSENT; }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,31 @@ struct PyFrame {
   uint64_t pc = 0;
 };
 
+// How an exception of a handled exception's chain relates to the one
+// before it, as traceback prints the chain.
+enum class ExceptionRelation : uint8_t {
+  kHandled,  // the exception the thread is handling (sys.exc_info())
+  kCause,    // the previous one was raised from it (__cause__)
+  kContext,  // the previous one was raised while it was handled (__context__)
+};
+
+struct PyExceptionLink {
+  ExceptionRelation relation = ExceptionRelation::kHandled;
+  std::string type;     // as traceback names it: "ConnectionRefusedError", "mod.MyError"
+  std::string message;  // str() of it, as far as memory shows (see exception_reader.h)
+  uint64_t address = 0;
+};
+
+// The exception a thread is inside an `except` (or `finally`) block for,
+// and the chain it came from, innermost first.
+struct HandledException {
+  std::vector<PyExceptionLink> chain;  // chain[0] is the handled exception
+  // The chain leads back to chain[cycle_to]: printing it, CPython would loop.
+  bool cycle = false;
+  size_t cycle_to = 0;
+  bool cut = false;  // longer than the reader's bound; the rest is not shown
+};
+
 struct PyThread {
   uint64_t tstate_address = 0;
   int64_t interpreter_id = 0;
@@ -79,6 +105,7 @@ struct PyThread {
   int64_t ns_tid = 0;      // as the target sees it (its pid namespace); 0 if unknown
   std::string name;        // threading.Thread.name; empty if unknown
   bool holds_gil = false;
+  std::optional<HandledException> handling;  // DecodeOptions::exceptions
   std::vector<PyFrame> frames;  // innermost first
   bool truncated = false;       // the walk stopped at the depth cap
   std::string walk_error;       // why the walk ended early, if it did

@@ -437,13 +437,16 @@ void ValueReader::ReadOther(uint64_t object, uint64_t type, int depth, PyValue* 
 }
 
 std::string ValueReader::ClassRepr(uint64_t type) {
+  absl::StatusOr<std::string> name = QualifiedTypeName(type);
+  if (!name.ok()) return absl::StrCat("<class at ", Address(type), ">");
+  return absl::StrCat("<class '", *name, "'>");
+}
+
+absl::StatusOr<std::string> ValueReader::QualifiedTypeName(uint64_t type) {
   const PyOffsets& o = objects_.offsets();
   memory::MemoryReader& reader = objects_.reader();
-  absl::StatusOr<uint64_t> name_address = ReadPointer(reader, type + o.type_name);
-  absl::StatusOr<std::string> name =
-      name_address.ok() ? memory::ReadCString(reader, *name_address, limits_.max_string)
-                        : absl::StatusOr<std::string>(name_address.status());
-  if (!name.ok()) return absl::StrCat("<class at ", Address(type), ">");
+  ASSIGN_OR_RETURN(uint64_t name_address, ReadPointer(reader, type + o.type_name));
+  ASSIGN_OR_RETURN(std::string name, memory::ReadCString(reader, name_address, limits_.max_string));
   std::string module;
   absl::StatusOr<uint64_t> flags = Flags(type);
   if (flags.ok() && (*flags & kTpFlagsHeapType) && Has(o.type_dict)) {
@@ -452,8 +455,8 @@ std::string ValueReader::ClassRepr(uint64_t type) {
                                                              : absl::StatusOr<uint64_t>(0);
     if (entry.ok() && *entry != 0) module = objects_.ReadString(*entry, limits_.max_string).value_or("");
   }
-  if (module.empty() || module == "builtins") return absl::StrCat("<class '", *name, "'>");
-  return absl::StrCat("<class '", module, ".", *name, "'>");
+  if (module.empty() || module == "builtins") return name;
+  return absl::StrCat(module, ".", name);
 }
 
 // As _thread's lock_repr/rlock_repr print them.

@@ -38,6 +38,9 @@ class ValueReader {
 
   // The value at `object` (0 gives "<NULL>"). Each call has its own budget.
   PyValue Read(uint64_t object);
+  // A class's name as <class '...'> shows it: "module.Name" for a class
+  // defined in Python (its __module__), the bare name for builtins.
+  absl::StatusOr<std::string> QualifiedTypeName(uint64_t type);
 
  private:
   enum class Container { kList, kTuple, kDict, kSet, kFrozenSet, kObject };
