@@ -13,13 +13,14 @@ namespace {
 
 using threads::ThreadState;
 
-constexpr ThreadState kStates[] = {ThreadState::kRunning,  ThreadState::kBusyLoop, ThreadState::kNativeLoop,
-                                   ThreadState::kLockWait, ThreadState::kGilWait,  ThreadState::kIoWait,
-                                   ThreadState::kSleep,    ThreadState::kDeadlock, ThreadState::kIdle,
-                                   ThreadState::kUnknown};
+constexpr ThreadState kStates[] = {ThreadState::kRunning,   ThreadState::kBusyLoop, ThreadState::kNativeLoop,
+                                   ThreadState::kRetryLoop, ThreadState::kLockWait, ThreadState::kGilWait,
+                                   ThreadState::kIoWait,    ThreadState::kSleep,    ThreadState::kDeadlock,
+                                   ThreadState::kIdle,      ThreadState::kUnknown};
 constexpr analysis::FindingKind kKinds[] = {
-    analysis::FindingKind::kLockWait, analysis::FindingKind::kGilWait,    analysis::FindingKind::kIoWait,
-    analysis::FindingKind::kBusyLoop, analysis::FindingKind::kNativeLoop, analysis::FindingKind::kDeadlock};
+    analysis::FindingKind::kLockWait,   analysis::FindingKind::kGilWait,   analysis::FindingKind::kIoWait,
+    analysis::FindingKind::kBusyLoop,   analysis::FindingKind::kNativeLoop, analysis::FindingKind::kRetryLoop,
+    analysis::FindingKind::kDeadlock};
 
 // Adds the growth of a running total to a counter.
 void Advance(prometheus::Counter* counter, uint64_t now, uint64_t* reported) {

@@ -19,6 +19,9 @@ as `ns_tid`.
   native_loop + gil_wait  a C loop called through ctypes.PyDLL, a GIL starver
             (the C library loaded at start-up, and loaded while watched)
   asyncio   event loops stalled by time.sleep() and recv() in a coroutine
+  retry_loop  a thread retrying a refused connection from its handler, beside
+            a poller that succeeds, one that recovers and one asleep in a
+            handler (those three: no finding)
 plus: no finding at all on healthy idle programs (60 s, default threshold);
 detection latency; the target exiting with findings open; a churning thread
 list with one stuck thread; a busy loop watched for 8 s (first and last
@@ -155,6 +158,7 @@ SCENARIOS = {
     "http": Spec("hang_http.py", [], expect_each("io_wait", "client", 2)),
     "asyncio": Spec("hang_asyncio.py", [], expect_asyncio),
     "exit": Spec("hang_exit.py", [], expect_exit),
+    "retry": Spec("hang_retry.py", [], expect_each("retry_loop", "retrier", 1)),
     "churn": Spec("hang_churn.py", ["1.2"], expect_each("lock_wait", "stuck", 1),
                   watch_after_go=THRESHOLD_S + 5),
     "busy": Spec("hang_busy.py", [], expect_each("busy_loop", "spinner", 1)),
@@ -167,7 +171,7 @@ SCENARIOS = {
                       watch_after_go=8.0),
 }
 BLOCKING = ["deadlock_with", "deadlock_acquire", "deadlock_rlock", "deadlock_three", "queue",
-            "churn", "http", "asyncio", "exit"]
+            "churn", "http", "asyncio", "exit", "retry"]
 CPU_HUNGRY = ["busy", "native", "native_late"]
 LONG_LOOP = "busy_long"  # on the first and the last interpreter only (time)
 
@@ -600,6 +604,34 @@ class HangTest(unittest.TestCase):
                     if not evidence.get("blocking_call"):
                         problems.append("client %s: empty blocking_call" % tid)
                 self.fail_with(run, "io evidence", problems)
+
+    def test_retry_loop_against_refused_port(self):
+        """A thread that keeps failing to connect and sleeping in its handler:
+        retry_loop on it alone, its summary and evidence naming the exception
+        exactly as traceback prints it (the workload's own), at least two
+        rounds, at most one per look; nothing on the poller that succeeds,
+        the one that recovered, or the one asleep in a handler."""
+        for run in self.runs("retry"):
+            with self.for_interpreter(run):
+                self.usable(run)
+                self.fail_with(run, "findings", self.finding_problems(run))
+                line = run.workload.ready["retry_exception"]
+                hang = self.finding(run, "retry_loop", run.workload.tid("retrier"))
+                evidence = hang.get("evidence") or {}
+                exception = evidence.get("exception") or {}
+                shown = "%s: %s" % (exception.get("type"), exception.get("message"))
+                problems = []
+                if shown != line:
+                    problems.append("evidence.exception is %r, traceback says %r" % (shown, line))
+                if line not in str(hang.get("summary")):
+                    problems.append("summary %r does not name %r" % (hang.get("summary"), line))
+                rounds = evidence.get("rounds")
+                looks = hang.get("duration_s", 0) / 0.25 + 2  # the default --look-interval
+                if not isinstance(rounds, int) or not 2 <= rounds <= looks:
+                    problems.append("rounds %r, expected 2..%d" % (rounds, looks))
+                if "retry" not in str(evidence.get("where")):
+                    problems.append("where %r does not name retry()" % evidence.get("where"))
+                self.fail_with(run, "retry_loop evidence", problems)
 
     def test_asyncio_loop_stalled(self):
         """time.sleep() and a blocking recv() inside coroutines: io_wait on each loop

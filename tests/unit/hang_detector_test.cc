@@ -418,5 +418,80 @@ TEST_F(HangDetectorTest, ChurningThreadsLeaveNoStaleFindings) {
   EXPECT_TRUE(detector_.OpenFindings().empty());
 }
 
+// A thread asleep (time.sleep) inside a handler of `type`; cpu_ns > 0 says
+// it ran since the last look.
+ThreadObservation InHandler(int64_t tid, const std::string& type, uint64_t cpu_ns, int line = 8) {
+  ThreadObservation thread = Blocked(tid, ThreadState::kSleep, {Frame("connect_forever", "app.py", line, 0xabc)});
+  thread.verdict.detail = "clock_nanosleep";
+  thread.verdict.timed = true;
+  thread.cpu_ns = cpu_ns;
+  python::HandledException handling;
+  handling.chain.push_back({python::ExceptionRelation::kHandled, type, "[Errno 111] Connection refused", 0x5000});
+  thread.handling = handling;
+  return thread;
+}
+
+TEST_F(HangDetectorTest, ARetryLoopIsReportedWithTheExceptionAndItsRounds) {
+  // Back in the handler at every look, having run in between: a failing
+  // connect and a short sleep, over and over.
+  auto retrying = [](int) { return std::vector<ThreadObservation>{InHandler(9, "ConnectionRefusedError", 200'000)}; };
+  EXPECT_TRUE(StepFor(20, retrying).empty());  // the default threshold: 5 s
+  std::vector<FindingEvent> events = StepFor(2, retrying);
+  ASSERT_EQ(events.size(), 1u);
+  const Finding& f = events[0].finding;
+  EXPECT_EQ(f.kind, FindingKind::kRetryLoop);
+  EXPECT_THAT(f.tids, ElementsAre(9));
+  ASSERT_TRUE(f.evidence.handling.has_value());
+  EXPECT_EQ(f.evidence.handling->chain[0].type, "ConnectionRefusedError");
+  EXPECT_GE(f.evidence.rounds, 19u);
+  EXPECT_THAT(f.evidence.summary, HasSubstr("ConnectionRefusedError: [Errno 111] Connection refused"));
+  EXPECT_THAT(f.evidence.summary, HasSubstr("connect_forever (app.py:8)"));
+  EXPECT_EQ(detector_.StateOf(9), ThreadState::kRetryLoop);
+  // A look that catches it in the failing call, between handlers, does not
+  // end it; two in a row without the exception end the streak, and the
+  // finding ends after two looks without its condition, like every other.
+  ThreadObservation trying = Running(9, {Frame("connect_forever", "app.py", 6, 0xabc)}, 100'000);
+  EXPECT_TRUE(Step({trying}).empty());
+  EXPECT_TRUE(StepFor(4, retrying).empty());
+  EXPECT_TRUE(Step({trying}).empty());
+  EXPECT_TRUE(Step({trying}).empty());
+  events = Step({trying});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_FALSE(events[0].started);
+  EXPECT_EQ(events[0].end_reason, "condition cleared");
+}
+
+TEST_F(HangDetectorTest, HandlersThatDoNotGoRoundAreNotRetryLoops) {
+  // Asleep in one handler for good: it never runs, so it never went round.
+  EXPECT_TRUE(StepFor(80, [](int) { return std::vector<ThreadObservation>{InHandler(3, "OSError", 0)}; }).empty());
+  // A poller that succeeds handles nothing while it sleeps.
+  EXPECT_TRUE(StepFor(80, [](int) {
+    ThreadObservation poller = InHandler(4, "OSError", 200'000);
+    poller.handling.reset();
+    return std::vector<ThreadObservation>{poller};
+  }).empty());
+  // One that failed a few times, then recovered.
+  EXPECT_TRUE(StepFor(80, [](int i) {
+    ThreadObservation thread = InHandler(5, "ConnectionRefusedError", 200'000);
+    if (i >= 6) thread.handling.reset();
+    return std::vector<ThreadObservation>{thread};
+  }).empty());
+  // Different failures each time are not one loop on one failure.
+  EXPECT_TRUE(StepFor(80, [](int i) {
+    return std::vector<ThreadObservation>{InHandler(6, i % 2 ? "TimeoutError" : "ConnectionRefusedError", 200'000)};
+  }).empty());
+  EXPECT_TRUE(detector_.OpenFindings().empty());
+}
+
+TEST_F(HangDetectorTest, ALoopThatNeverBlocksIsABusyLoopWhateverItHandles) {
+  std::vector<FindingEvent> events = StepFor(24, [](int i) {
+    ThreadObservation thread = Running(8, {Frame("spin", "s.py", 3 + i % 2, 0x77, 10 + i % 2)}, kTick);
+    thread.handling = InHandler(8, "ValueError", kTick).handling;
+    return std::vector<ThreadObservation>{thread};
+  });
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kBusyLoop);
+}
+
 }  // namespace
 }  // namespace pyhang::analysis

@@ -146,11 +146,11 @@ TEST(SchedClock, BlockedSinceMatchesTheThreadsOwnClockOnEveryCpu) {
   cpu_set_t after;
   ASSERT_EQ(sched_getaffinity(0, sizeof(after), &after), 0);
   EXPECT_TRUE(CPU_EQUAL(&allowed, &after)) << "Measure() did not restore the affinity";
-  int compared = 0;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &allowed)) continue;
+  // How far the thread's last run, read from the kernel and converted, is
+  // from the moment it blocked; nullopt if it could not be read.
+  auto error_ms_on = [&](int cpu) -> std::optional<int64_t> {
     int release[2];
-    ASSERT_EQ(pipe(release), 0);
+    if (pipe(release) != 0) return std::nullopt;
     std::atomic<int64_t> tid{0};
     std::atomic<uint64_t> blocked_at{0};
     std::thread blocker([&] {
@@ -173,12 +173,24 @@ TEST(SchedClock, BlockedSinceMatchesTheThreadsOwnClockOnEveryCpu) {
     blocker.join();
     close(release[0]);
     close(release[1]);
-    ASSERT_TRUE(thread.ok()) << thread.status();
-    ASSERT_EQ(thread->processor, cpu);
+    if (!thread.ok() || thread->processor != cpu) return std::nullopt;
     std::optional<uint64_t> since = clock->ToMonotonic(thread->last_ran_sched_ns, thread->processor);
-    ASSERT_TRUE(since.has_value()) << "cpu " << cpu;
-    int64_t error_ms = (static_cast<int64_t>(*since) - static_cast<int64_t>(blocked_at.load())) / 1000000;
-    EXPECT_LE(std::abs(error_ms), 20) << "cpu " << cpu;
+    if (!since) return std::nullopt;
+    return (static_cast<int64_t>(*since) - static_cast<int64_t>(blocked_at.load())) / 1000000;
+  };
+  int compared = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    // A loaded machine can preempt the blocker between its clock read and
+    // its read(): that error is random and one-sided, so the best of three
+    // tries is judged. A wrong offset would be wrong in all three.
+    std::optional<int64_t> best;
+    for (int attempt = 0; attempt < 3 && !(best && std::abs(*best) <= 20); ++attempt) {
+      std::optional<int64_t> error_ms = error_ms_on(cpu);
+      if (error_ms && (!best || std::abs(*error_ms) < std::abs(*best))) best = error_ms;
+    }
+    ASSERT_TRUE(best.has_value()) << "cpu " << cpu << ": the blocked thread's last run could not be read";
+    EXPECT_LE(std::abs(*best), 20) << "cpu " << cpu;
     ++compared;
   }
   EXPECT_GE(compared, 1);

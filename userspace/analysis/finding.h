@@ -12,7 +12,7 @@
 
 namespace pyhang::analysis {
 
-enum class FindingKind { kLockWait, kGilWait, kIoWait, kBusyLoop, kNativeLoop, kDeadlock };
+enum class FindingKind { kLockWait, kGilWait, kIoWait, kBusyLoop, kNativeLoop, kRetryLoop, kDeadlock };
 
 // "lock_wait", ... exactly as in the JSON contract.
 absl::string_view KindName(FindingKind kind);
@@ -51,6 +51,13 @@ struct Evidence {
 
   // deadlock
   std::vector<CycleEdge> cycle;
+
+  // retry_loop: the exception it keeps handling, and how many looks found
+  // it back in that handler having run since the look before (a lower
+  // bound on the rounds it went).
+  std::optional<python::HandledException> handling;
+  uint64_t rounds = 0;
+  std::string loop_where;  // the innermost frame: "connect (app.py:12)"
 
   // An asyncio event loop blocked inside a coroutine.
   bool asyncio_loop_stalled = false;

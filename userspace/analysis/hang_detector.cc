@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "userspace/analysis/idle_patterns.h"
 #include "userspace/analysis/wait_graph.h"
+#include "userspace/python/exception_reader.h"
 
 namespace pyhang::analysis {
 namespace {
@@ -71,6 +72,7 @@ absl::string_view KindName(FindingKind kind) {
     case FindingKind::kIoWait: return "io_wait";
     case FindingKind::kBusyLoop: return "busy_loop";
     case FindingKind::kNativeLoop: return "native_loop";
+    case FindingKind::kRetryLoop: return "retry_loop";
     case FindingKind::kDeadlock: return "deadlock";
   }
   return "unknown";
@@ -141,6 +143,7 @@ void HangDetector::UpdateTrack(const ThreadObservation& thread, uint64_t now_ns)
 
   UpdateBlockedStreak(thread, same_stack_as_before, now_ns, &track);
   UpdateLoopStreak(thread, tick, now_ns, &track);
+  UpdateRetryStreak(thread, now_ns, &track);
   track.state = IdleReason(thread) ? ThreadState::kIdle : thread.verdict.state;
 }
 
@@ -182,6 +185,24 @@ void HangDetector::UpdateLoopStreak(const ThreadObservation& thread, const Tick&
     track->loop_shape = tick.shape;
     track->loop_since_ns = now_ns;
   }
+}
+
+void HangDetector::UpdateRetryStreak(const ThreadObservation& thread, uint64_t now_ns, Track* track) {
+  const std::string type =
+      thread.handling && !thread.handling->chain.empty() ? thread.handling->chain.front().type : "";
+  if (!type.empty() && type == track->retry_type) {
+    track->retry_misses = 0;
+    // It ran since the last look and is back in the handler: a sleeping
+    // handler uses no CPU, so it woke, tried again and failed again.
+    if (thread.cpu_ns > 0) ++track->retry_rounds;
+    return;
+  }
+  // A look can catch it between handlers (in the call that is about to fail).
+  if (type.empty() && !track->retry_type.empty() && ++track->retry_misses < kLooksToClear) return;
+  track->retry_type = type;
+  track->retry_since_ns = now_ns;
+  track->retry_rounds = 0;
+  track->retry_misses = 0;
 }
 
 void HangDetector::AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
@@ -336,6 +357,34 @@ void HangDetector::AddLoopCandidate(const ThreadObservation& thread, uint64_t no
   out->push_back(std::move(candidate));
 }
 
+void HangDetector::AddRetryCandidate(const ThreadObservation& thread, uint64_t now_ns,
+                                     std::vector<Candidate>* out) {
+  const Track& track = tracks_.at(thread.tid);
+  if (track.retry_type.empty() || track.retry_rounds < options_.retry_min_rounds) return;
+  std::string key = absl::StrCat(thread.tid, "|retry_loop|", track.retry_type);
+  if (!Wanted(key, track.retry_since_ns, now_ns)) return;
+  Candidate candidate;
+  Finding& f = candidate.finding;
+  f.kind = FindingKind::kRetryLoop;
+  f.tids = {thread.tid};
+  f.since_ns = track.retry_since_ns;
+  f.threads = {thread};
+  f.key = std::move(key);
+  Evidence& e = f.evidence;
+  // The look may have caught it between handlers: keep what it handled.
+  if (auto open = open_.find(f.key); open != open_.end()) e.handling = open->second.evidence.handling;
+  if (thread.handling) e.handling = thread.handling;
+  e.rounds = track.retry_rounds;
+  e.loop_where = thread.frames.empty() ? "" : Where(thread.frames.front());
+  std::string handled = e.handling && !e.handling->chain.empty() ? python::ExceptionLine(e.handling->chain.front())
+                                                                 : track.retry_type;
+  e.summary = absl::StrFormat("retry loop%s: keeps failing with %s, back in its handler %d times in %.1f s",
+                              e.loop_where.empty() ? "" : absl::StrCat(" in ", e.loop_where), handled, e.rounds,
+                              f.DurationSeconds(now_ns));
+  candidate.ready = now_ns - f.since_ns >= ThresholdNs();
+  out->push_back(std::move(candidate));
+}
+
 std::vector<Finding> FindDeadlocks(const ProcessObservation& observation,
                                    const std::function<bool(const ThreadObservation&)>& stuck) {
   // Edges only from threads that are stuck; others' waits are forgotten.
@@ -455,7 +504,10 @@ std::vector<FindingEvent> HangDetector::Observe(const ProcessObservation& observ
       continue;
     }
     AddBlockedCandidate(observation, thread, wait_edges, &candidates);
+    const size_t before_loop = candidates.size();
     AddLoopCandidate(thread, observation.time_ns, &candidates);
+    // A loop that never blocks is a busy loop, whatever it handles.
+    if (candidates.size() == before_loop) AddRetryCandidate(thread, observation.time_ns, &candidates);
   }
   return Reconcile(std::move(candidates), observation.time_ns, alive, deadlocked);
 }
@@ -482,6 +534,7 @@ ThreadState HangDetector::StateOf(int64_t tid) const {
     if (std::find(finding.tids.begin(), finding.tids.end(), tid) == finding.tids.end()) continue;
     if (finding.kind == FindingKind::kBusyLoop) return ThreadState::kBusyLoop;
     if (finding.kind == FindingKind::kNativeLoop) return ThreadState::kNativeLoop;
+    if (finding.kind == FindingKind::kRetryLoop) return ThreadState::kRetryLoop;
   }
   return it->second.state;
 }

@@ -27,6 +27,9 @@ struct HangOptions {
   // A loop also gets at least this much CPU (a thread starving for the GIL
   // is active but gets none).
   double loop_min_cpu_fraction = 0.2;
+  // A retry loop came back to the same handler, having run in between, at
+  // least this many times within its streak.
+  uint64_t retry_min_rounds = 2;
   size_t max_loop_lines = 16;      // a busy loop spans at most this many lines
 };
 
@@ -70,6 +73,12 @@ class HangDetector {
     uint64_t blocked_since_ns = 0;
     uint64_t loop_shape = 0;         // current running streak's shape
     uint64_t loop_since_ns = 0;
+    // Retry streak: looks at which the thread was inside a handler of the
+    // same exception type, at most kLooksToClear - 1 looks in a row missed.
+    std::string retry_type;          // "" if none
+    uint64_t retry_since_ns = 0;
+    uint64_t retry_rounds = 0;       // looks that found it back there having run since the last
+    int retry_misses = 0;
     threads::ThreadState state = threads::ThreadState::kUnknown;
   };
   struct Candidate {
@@ -93,7 +102,10 @@ class HangDetector {
   using WaitEdges = absl::flat_hash_map<int64_t, CycleEdge>;  // by waiting tid
   void AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
                            const WaitEdges& wait_edges, std::vector<Candidate>* out);
+  // The handler the thread keeps coming back to (retry_loop).
+  static void UpdateRetryStreak(const ThreadObservation& thread, uint64_t now_ns, Track* track);
   void AddLoopCandidate(const ThreadObservation& thread, uint64_t now_ns, std::vector<Candidate>* out);
+  void AddRetryCandidate(const ThreadObservation& thread, uint64_t now_ns, std::vector<Candidate>* out);
   void AddDeadlockCandidates(const ProcessObservation& observation, std::vector<Candidate>* out,
                              absl::flat_hash_set<int64_t>* deadlocked);
   std::vector<FindingEvent> Reconcile(std::vector<Candidate> candidates, uint64_t now_ns,

@@ -101,6 +101,24 @@ void AppendHandling(const python::HandledException& handling, std::string* out) 
   }
 }
 
+const char* RelationName(python::ExceptionRelation relation) {
+  switch (relation) {
+    case python::ExceptionRelation::kCause: return "cause";
+    case python::ExceptionRelation::kContext: return "context";
+    case python::ExceptionRelation::kHandled: break;
+  }
+  return "handled";
+}
+
+ordered_json ExceptionLinkJson(const python::PyExceptionLink& link) {
+  ordered_json item;
+  if (link.relation != python::ExceptionRelation::kHandled) item["relation"] = RelationName(link.relation);
+  item["type"] = link.type;
+  item["message"] = link.message;
+  item["address"] = link.address;
+  return item;
+}
+
 std::string NativeFrameText(const python::PyFrame& frame) {
   std::string name = frame.function.empty() ? absl::StrFormat("0x%x", frame.pc) : TerminalSafe(frame.function);
   return frame.module.empty() ? name : absl::StrCat(name, " (", TerminalSafe(frame.module), ")");
@@ -266,6 +284,18 @@ std::string DumpText(const snapshot::ProcessSnapshot& snapshot, const DumpFormat
   return text;
 }
 
+ordered_json HandlingJson(const python::HandledException& handling) {
+  ordered_json item = handling.chain.empty() ? ordered_json::object() : ExceptionLinkJson(handling.chain[0]);
+  ordered_json chain = ordered_json::array();
+  for (size_t i = 1; i < handling.chain.size(); ++i) chain.push_back(ExceptionLinkJson(handling.chain[i]));
+  item["chain"] = std::move(chain);
+  if (handling.cycle && handling.cycle_to < handling.chain.size()) {
+    item["cycle_to"] = handling.chain[handling.cycle_to].address;
+  }
+  if (handling.cut) item["cut"] = true;
+  return item;
+}
+
 ordered_json LockJson(const LockRef& lock) {
   ordered_json item;
   item["address"] = lock.address != 0 ? ordered_json(absl::StrFormat("0x%x", lock.address)) : ordered_json(nullptr);
@@ -352,37 +382,6 @@ ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bool locals,
 }
 
 namespace {
-
-const char* RelationName(python::ExceptionRelation relation) {
-  switch (relation) {
-    case python::ExceptionRelation::kCause: return "cause";
-    case python::ExceptionRelation::kContext: return "context";
-    case python::ExceptionRelation::kHandled: break;
-  }
-  return "handled";
-}
-
-ordered_json ExceptionLinkJson(const python::PyExceptionLink& link) {
-  ordered_json item;
-  if (link.relation != python::ExceptionRelation::kHandled) item["relation"] = RelationName(link.relation);
-  item["type"] = link.type;
-  item["message"] = link.message;
-  item["address"] = link.address;
-  return item;
-}
-
-// {"type", "message", "address", "chain": [{"relation", ...}], "cycle_to"?, "cut"?}
-ordered_json HandlingJson(const python::HandledException& handling) {
-  ordered_json item = handling.chain.empty() ? ordered_json::object() : ExceptionLinkJson(handling.chain[0]);
-  ordered_json chain = ordered_json::array();
-  for (size_t i = 1; i < handling.chain.size(); ++i) chain.push_back(ExceptionLinkJson(handling.chain[i]));
-  item["chain"] = std::move(chain);
-  if (handling.cycle && handling.cycle_to < handling.chain.size()) {
-    item["cycle_to"] = handling.chain[handling.cycle_to].address;
-  }
-  if (handling.cut) item["cut"] = true;
-  return item;
-}
 
 ordered_json ThreadJson(const snapshot::ProcessSnapshot& snapshot, const snapshot::ThreadSnapshot& entry,
                         const DumpFormatOptions& options) {

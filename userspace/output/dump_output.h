@@ -45,6 +45,9 @@ nlohmann::ordered_json FramesJson(const std::vector<python::PyFrame>& frames, bo
 // A value of a local or global: {"type", "repr", "items"?, "attrs"?, "truncated"?}.
 nlohmann::ordered_json ValueJson(const python::PyValue& value);
 nlohmann::ordered_json LockJson(const analysis::LockRef& lock);
+// A thread's handled exception: {"type", "message", "address", "chain":
+// [{"relation", "type", "message", "address"}], "cycle_to"?, "cut"?}.
+nlohmann::ordered_json HandlingJson(const python::HandledException& handling);
 // A deadlock cycle as in the JSON contract: one edge per waiting thread.
 nlohmann::ordered_json CycleJson(const std::vector<analysis::CycleEdge>& cycle);
 // "Found one Python-level deadlock:" and one line per thread of the cycle.

@@ -31,6 +31,7 @@ threads::ThreadState StateInFinding(const Finding& finding, const analysis::Thre
     case FindingKind::kDeadlock: return threads::ThreadState::kDeadlock;
     case FindingKind::kBusyLoop: return threads::ThreadState::kBusyLoop;
     case FindingKind::kNativeLoop: return threads::ThreadState::kNativeLoop;
+    case FindingKind::kRetryLoop: return threads::ThreadState::kRetryLoop;
     case FindingKind::kGilWait: return threads::ThreadState::kGilWait;
     case FindingKind::kLockWait: return threads::ThreadState::kLockWait;
     case FindingKind::kIoWait: break;  // io_wait, or sleep on an event loop
@@ -85,6 +86,11 @@ ordered_json EvidenceJson(const Finding& finding) {
       json["cpu_fraction"] = Round3(e.cpu_fraction);
       json["loop_lines"] = e.loop_lines;
       json["native_symbols"] = e.native_symbols;
+      break;
+    case FindingKind::kRetryLoop:
+      json["exception"] = e.handling ? HandlingJson(*e.handling) : ordered_json(nullptr);
+      json["rounds"] = e.rounds;
+      json["where"] = e.loop_where;
       break;
     case FindingKind::kDeadlock:
       json["cycle"] = CycleJson(e.cycle);

@@ -113,6 +113,7 @@ absl::string_view StateName(ThreadState state) {
     case ThreadState::kRunning: return "running";
     case ThreadState::kBusyLoop: return "busy_loop";
     case ThreadState::kNativeLoop: return "native_loop";
+    case ThreadState::kRetryLoop: return "retry_loop";
     case ThreadState::kLockWait: return "lock_wait";
     case ThreadState::kGilWait: return "gil_wait";
     case ThreadState::kIoWait: return "io_wait";

@@ -16,6 +16,7 @@ enum class ThreadState {
   kRunning,
   kBusyLoop,
   kNativeLoop,
+  kRetryLoop,
   kLockWait,
   kGilWait,
   kIoWait,
