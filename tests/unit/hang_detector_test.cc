@@ -461,6 +461,23 @@ TEST_F(HangDetectorTest, ARetryLoopIsReportedWithTheExceptionAndItsRounds) {
   EXPECT_EQ(events[0].end_reason, "condition cleared");
 }
 
+TEST_F(HangDetectorTest, ARetryLoopDueAtALookBetweenHandlersKeepsTheHandlersEvidence) {
+  // Every third look catches it in the failing call (socket.py), not in
+  // its handler, the look at which the 5 s threshold passes (the 21st) too;
+  // the finding still names the exception and the handler.
+  std::vector<FindingEvent> events = StepFor(21, [](int i) {
+    if (i % 3 != 2) return std::vector<ThreadObservation>{InHandler(9, "ConnectionRefusedError", 200'000)};
+    return std::vector<ThreadObservation>{Running(9, {Frame("__init__", "socket.py", 232, 0x5ac)}, 100'000)};
+  });
+  ASSERT_EQ(events.size(), 1u);
+  const Evidence& e = events[0].finding.evidence;
+  EXPECT_EQ(events[0].finding.kind, FindingKind::kRetryLoop);
+  ASSERT_TRUE(e.handling.has_value());
+  EXPECT_EQ(e.handling->chain[0].type, "ConnectionRefusedError");
+  EXPECT_EQ(e.loop_where, "connect_forever (app.py:8)");
+  EXPECT_THAT(e.summary, HasSubstr("ConnectionRefusedError: [Errno 111] Connection refused"));
+}
+
 TEST_F(HangDetectorTest, HandlersThatDoNotGoRoundAreNotRetryLoops) {
   // Asleep in one handler for good: it never runs, so it never went round.
   EXPECT_TRUE(StepFor(80, [](int) { return std::vector<ThreadObservation>{InHandler(3, "OSError", 0)}; }).empty());

@@ -192,6 +192,8 @@ void HangDetector::UpdateRetryStreak(const ThreadObservation& thread, uint64_t n
       thread.handling && !thread.handling->chain.empty() ? thread.handling->chain.front().type : "";
   if (!type.empty() && type == track->retry_type) {
     track->retry_misses = 0;
+    track->retry_handling = thread.handling;
+    track->retry_where = thread.frames.empty() ? "" : Where(thread.frames.front());
     // It ran since the last look and is back in the handler: a sleeping
     // handler uses no CPU, so it woke, tried again and failed again.
     if (thread.cpu_ns > 0) ++track->retry_rounds;
@@ -203,6 +205,8 @@ void HangDetector::UpdateRetryStreak(const ThreadObservation& thread, uint64_t n
   track->retry_since_ns = now_ns;
   track->retry_rounds = 0;
   track->retry_misses = 0;
+  track->retry_handling = thread.handling;
+  track->retry_where = thread.frames.empty() ? "" : Where(thread.frames.front());
 }
 
 void HangDetector::AddBlockedCandidate(const ProcessObservation& observation, const ThreadObservation& thread,
@@ -371,11 +375,11 @@ void HangDetector::AddRetryCandidate(const ThreadObservation& thread, uint64_t n
   f.threads = {thread};
   f.key = std::move(key);
   Evidence& e = f.evidence;
-  // The look may have caught it between handlers: keep what it handled.
-  if (auto open = open_.find(f.key); open != open_.end()) e.handling = open->second.evidence.handling;
-  if (thread.handling) e.handling = thread.handling;
+  // From the latest look inside the handler: this one may have caught the
+  // thread between handlers, in the call that is about to fail.
+  e.handling = track.retry_handling;
   e.rounds = track.retry_rounds;
-  e.loop_where = thread.frames.empty() ? "" : Where(thread.frames.front());
+  e.loop_where = track.retry_where;
   std::string handled = e.handling && !e.handling->chain.empty() ? python::ExceptionLine(e.handling->chain.front())
                                                                  : track.retry_type;
   e.summary = absl::StrFormat("retry loop%s: keeps failing with %s, back in its handler %d times in %.1f s",

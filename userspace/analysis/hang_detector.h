@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ class HangDetector {
     uint64_t retry_since_ns = 0;
     uint64_t retry_rounds = 0;       // looks that found it back there having run since the last
     int retry_misses = 0;
+    // What the latest look inside the handler saw: a finding may come due
+    // at a look that caught the thread between handlers, in the failing call.
+    std::optional<python::HandledException> retry_handling;
+    std::string retry_where;
     threads::ThreadState state = threads::ThreadState::kUnknown;
   };
   struct Candidate {
