@@ -34,31 +34,21 @@ void ValueFields(PyOffsets* o) {
   o->list_allocated = 32;        // PyListObject.allocated
 }
 
-// The exception objects a handled exception's chain is read from, from 3.11
-// on (3.11 added PyBaseExceptionObject.notes before traceback; the 3.8-3.10
-// layout is 8 bytes shorter, see ExceptionFieldsBefore311).
-void ExceptionFields(PyOffsets* o) {
-  o->stackitem_exc_value = 0;    // _PyErr_StackItem.exc_value
-  o->stackitem_previous = 8;     // _PyErr_StackItem.previous_item
-  o->exception_context = 48;     // PyBaseExceptionObject.context
-  o->exception_cause = 56;       // PyBaseExceptionObject.cause
-  o->exception_suppress_context = 64;  // PyBaseExceptionObject.suppress_context
-  o->oserror_errno = 72;         // PyOSErrorObject.myerrno
-  o->oserror_strerror = 80;      // PyOSErrorObject.strerror
-  o->oserror_filename = 88;      // PyOSErrorObject.filename
-  o->oserror_filename2 = 96;     // PyOSErrorObject.filename2
-}
-
-void ExceptionFieldsBefore311(PyOffsets* o) {
-  o->stackitem_exc_value = 8;    // _PyErr_StackItem.exc_value (after exc_type)
-  o->stackitem_previous = 24;    // _PyErr_StackItem.previous_item (after exc_traceback)
-  o->exception_context = 40;     // PyBaseExceptionObject.context
-  o->exception_cause = 48;       // PyBaseExceptionObject.cause
-  o->exception_suppress_context = 56;  // PyBaseExceptionObject.suppress_context
-  o->oserror_errno = 64;         // PyOSErrorObject.myerrno
-  o->oserror_strerror = 72;      // PyOSErrorObject.strerror
-  o->oserror_filename = 80;      // PyOSErrorObject.filename
-  o->oserror_filename2 = 88;     // PyOSErrorObject.filename2
+// The exception stack and the exception objects a handled exception's
+// chain is read from. 3.11 dropped _PyErr_StackItem's exc_type and
+// exc_traceback, and added PyBaseExceptionObject.notes before traceback,
+// moving every later field by one word.
+void ExceptionFields(PyOffsets* o, bool since_311) {
+  const int32_t notes = since_311 ? 8 : 0;
+  o->stackitem_exc_value = since_311 ? 0 : 8;   // _PyErr_StackItem.exc_value
+  o->stackitem_previous = since_311 ? 8 : 24;   // _PyErr_StackItem.previous_item
+  o->exception_context = 40 + notes;            // PyBaseExceptionObject.context
+  o->exception_cause = 48 + notes;              // PyBaseExceptionObject.cause
+  o->exception_suppress_context = 56 + notes;   // PyBaseExceptionObject.suppress_context
+  o->oserror_errno = 64 + notes;                // PyOSErrorObject.myerrno
+  o->oserror_strerror = 72 + notes;             // PyOSErrorObject.strerror
+  o->oserror_filename = 80 + notes;             // PyOSErrorObject.filename
+  o->oserror_filename2 = 88 + notes;            // PyOSErrorObject.filename2
 }
 
 // Fields that have not moved in 3.8-3.13.
@@ -123,7 +113,7 @@ PyOffsets Python38() {
   o.tstate_frame = 24;                // PyThreadState.frame
   o.tstate_thread_id = 176;           // PyThreadState.thread_id
   o.tstate_exc_info = 144;            // PyThreadState.exc_info
-  ExceptionFieldsBefore311(&o);
+  ExceptionFields(&o, /*since_311=*/false);
 
   o.frame_previous = 24;              // PyFrameObject.f_back
   o.frame_code = 32;                  // PyFrameObject.f_code
@@ -215,7 +205,7 @@ PyOffsets Python311() {
   o.tstate_thread_id = 152;           // PyThreadState.thread_id
   o.tstate_native_thread_id = 160;    // PyThreadState.native_thread_id
   o.tstate_exc_info = 120;            // PyThreadState.exc_info
-  ExceptionFields(&o);
+  ExceptionFields(&o, /*since_311=*/true);
 
   o.frame_globals = 8;                // _PyInterpreterFrame.f_globals
   o.frame_code = 32;                  // _PyInterpreterFrame.f_code
@@ -358,7 +348,7 @@ PyOffsets Python314() {
   // Not published in 3.14's _Py_DebugOffsets; before the fields that
   // drifted in 3.14 patch releases (those were appended at the end).
   o.tstate_exc_info = 120;            // PyThreadState.exc_info
-  ExceptionFields(&o);
+  ExceptionFields(&o, /*since_311=*/true);
 
   o.frame_globals = 24;               // _PyInterpreterFrame.f_globals
   o.frame_size = 88;                  // sizeof(_PyInterpreterFrame)
